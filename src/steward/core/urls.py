@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("steward.core.urls_accounts")),
+    path("", include("steward.core.urls_tenancy")),
+]

@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from steward.api import api
+
+urlpatterns = [
+    path("", include("steward.web.urls")),
+    path("", include("steward.core.urls")),
+    path("api/v1/", api.urls),
+]
+
+handler400 = "steward.web.views.bad_request"
+handler403 = "steward.web.views.permission_denied"
+handler404 = "steward.web.views.page_not_found"
+handler500 = "steward.web.views.server_error"

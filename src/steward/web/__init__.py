@@ -1,0 +1,1 @@
+"""Web shell: base templates, navigation, dashboard and error pages."""

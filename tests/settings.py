@@ -1,0 +1,16 @@
+"""Test settings: a throwaway data dir, jobs run inline, and the database chosen by
+``STEWARD_TEST_DATABASE_URL`` (PostgreSQL in CI) or SQLite otherwise."""
+
+import os
+import tempfile
+
+os.environ["STEWARD_DATA_DIR"] = tempfile.mkdtemp(prefix="steward-test-")
+os.environ["STEWARD_DATABASE_URL"] = os.environ.get("STEWARD_TEST_DATABASE_URL", "")
+os.environ.setdefault("STEWARD_JOBS_IMMEDIATE", "1")
+os.environ.setdefault("STEWARD_COOKIE_SECURE", "0")
+os.environ.pop("STEWARD_REDIS_URL", None)
+
+from steward.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; Argon2 is tested explicitly
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
