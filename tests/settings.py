@@ -14,3 +14,7 @@ from steward.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; Argon2 is tested explicitly
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    # One test database per run, so parallel runs on a shared server never collide.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_steward_{os.getpid()}"}  # noqa: F405

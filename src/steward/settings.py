@@ -138,6 +138,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise serves from here after collectstatic
 STATICFILES_DIRS: list[tuple[str, Path]] = []
 _HTMX_DIST = PROJECT_DIR / "node_modules" / "htmx.org" / "dist"
 if _HTMX_DIST.is_dir():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import hashlib
 import uuid
 from typing import Any, ClassVar
 
@@ -50,7 +51,11 @@ class AuditedModel(models.Model):
             if field.name in self.audit_exclude or field.attname not in self.__dict__:
                 continue
             raw = getattr(self, field.attname)
-            values[field.attname] = REDACTED if field.name in self.audit_redact and raw else jsonable(raw)
+            if field.name in self.audit_redact and raw:
+                # A short digest shows *that* a secret changed without revealing it.
+                values[field.attname] = f"{REDACTED} {hashlib.sha256(str(raw).encode()).hexdigest()[:8]}"
+            else:
+                values[field.attname] = jsonable(raw)
         return values
 
     def audit_ownership(self) -> tuple[int | None, int | None]:

@@ -1,0 +1,47 @@
+"""How to find client B's object for each model an object route can address.
+
+A module that adds object routes for a new model adds one line here; the harness then
+checks every role of client A against that object on every declared method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import models
+
+from steward.core import audit
+from steward.core.models import AuditEntry
+from steward.core.services.security import issue_token
+
+
+def _audit_entry_of_b(world: Any) -> models.Model:
+    return AuditEntry.unscoped.filter(client_id=world.client_b.pk).order_by("-seq").first() or audit.record(
+        "note", obj=world.client_b
+    )
+
+
+def _token_of_b(world: Any) -> models.Model:
+    return issue_token(world.users["client_admin_b"], name="Bravo integration", days=30).token
+
+
+OBJECT_FACTORIES: dict[str, Callable[[Any], models.Model]] = {
+    "core.client": lambda world: world.client_b,
+    "core.site": lambda world: world.site_b,
+    "core.contact": lambda world: world.contact_b,
+    "core.user": lambda world: world.users["client_it_b"],
+    "core.apitoken": _token_of_b,
+    "core.auditentry": _audit_entry_of_b,
+}
+
+# Text that identifies client B's data; none of it may ever reach an actor of client A.
+def markers_of_b(world: Any) -> list[str]:
+    return [
+        world.client_b.name,
+        world.site_b.name,
+        world.contact_b.full_name,
+        world.contact_b.email,
+        *(user.email for key, user in world.users.items() if key.endswith("_b")),
+        "Bravo integration",
+    ]
