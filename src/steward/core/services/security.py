@@ -105,11 +105,32 @@ def check_credentials(email: str, password: str, *, ip: str) -> SignInResult:
                 return SignInResult(SignInOutcome.INACTIVE if valid else SignInOutcome.INVALID)
             audit.record("login_failed", object_type="core.user", object_repr=email, changes={"reason": "no such account"})
             return SignInResult(SignInOutcome.INVALID)
-        if user.failed_login_count:
-            User.unscoped.filter(pk=user.pk).update(failed_login_count=0)
     if user.has_mfa:
+        # The failure count is cleared only once the second factor is through too
+        # (record_sign_in), so wrong codes keep counting towards the lockout.
         return SignInResult(SignInOutcome.MFA_REQUIRED, user)
     return SignInResult(SignInOutcome.OK, user)
+
+
+def record_second_factor_failure(user: User, *, ip: str) -> SignInResult:
+    """Too many wrong codes after a correct password: counts as one failed sign-in."""
+    now = timezone.now()
+    lockout = dt.timedelta(seconds=settings.STEWARD_LOGIN_LOCKOUT_SECONDS)
+    with transaction.atomic():
+        _count_failure(_address_throttle(ip), now, lockout)
+        fresh = User.unscoped.select_for_update().get(pk=user.pk)
+        fresh.failed_login_count += 1
+        locked = fresh.failed_login_count >= settings.STEWARD_LOGIN_MAX_FAILURES
+        if locked:
+            fresh.locked_until = now + lockout
+            fresh.failed_login_count = 0
+        User.unscoped.filter(pk=user.pk).update(
+            failed_login_count=fresh.failed_login_count, locked_until=fresh.locked_until
+        )
+        audit.record("login_failed", obj=fresh, changes={"reason": "too many wrong codes", "locked": locked})
+    if locked:
+        return SignInResult(SignInOutcome.ACCOUNT_LOCKED, fresh, _seconds_until(fresh.locked_until))
+    return SignInResult(SignInOutcome.INVALID, fresh)
 
 
 def _count_failure(throttle: LoginThrottle, now: dt.datetime, lockout: dt.timedelta) -> None:
@@ -125,10 +146,29 @@ def _count_failure(throttle: LoginThrottle, now: dt.datetime, lockout: dt.timede
 
 
 def record_sign_in(user: User, *, method: str) -> None:
-    audit.record("login", obj=user, changes={"method": method}, actor=audit.Actor.for_user(
-        user, ip=audit.current_actor().ip, user_agent=audit.current_actor().user_agent,
-        request_id=audit.current_actor().request_id,
-    ))
+    """A completed sign-in (all factors): clears the failure count and audits it."""
+    if user.failed_login_count:
+        User.unscoped.filter(pk=user.pk).update(failed_login_count=0)
+        user.failed_login_count = 0
+    where = audit.current_actor()
+    audit.record(
+        "login",
+        obj=user,
+        changes={"method": method},
+        actor=audit.Actor.for_user(user, ip=where.ip, user_agent=where.user_agent, request_id=where.request_id),
+    )
+
+
+def record_password_reset(user: User) -> None:
+    """A password set through an e-mailed reset link: lifts any lockout."""
+    User.unscoped.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+    user.failed_login_count = 0
+    user.locked_until = None
+    audit.record("password_reset", obj=user)
+
+
+def record_password_change(user: User) -> None:
+    audit.record("password_changed", obj=user)
 
 
 # --- MFA -------------------------------------------------------------------------------
@@ -144,6 +184,11 @@ def _seed_context(user: User) -> str:
 def totp_for(device: MfaDevice) -> pyotp.TOTP:
     seed = crypto.decrypt(device.encrypted_secret, purpose="mfa", context=_seed_context(device.user))
     return pyotp.TOTP(seed)
+
+
+def pending_mfa_device(user: User) -> MfaDevice | None:
+    """The user's authenticator that has not been confirmed yet, if any."""
+    return MfaDevice.objects.filter(user=user, confirmed_at__isnull=True).select_related("user").first()
 
 
 def begin_mfa_enrolment(user: User) -> MfaDevice:
@@ -176,9 +221,13 @@ def _verify_totp(device: MfaDevice, code: str) -> bool:
         at = now + dt.timedelta(seconds=offset * totp.interval)
         step = totp.timecode(at)
         if step > device.last_used_step and hmac.compare_digest(totp.at(at), code):
-            device.last_used_step = step  # replay guard: a code is accepted once
-            device.save(update_fields=["last_used_step"])
-            return True
+            # Replay guard: a code is accepted once. The conditional update makes two
+            # concurrent requests with the same code race for one row, and only one wins.
+            won = MfaDevice.objects.filter(pk=device.pk, last_used_step__lt=step).update(last_used_step=step)
+            if won:
+                device.last_used_step = step
+                return True
+            return False
     return False
 
 
@@ -197,12 +246,13 @@ def confirm_mfa_enrolment(user: User, code: str) -> list[str] | None:
 
 def regenerate_recovery_codes(user: User, *, record_event: bool = True) -> list[str]:
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODE_COUNT)]
-    RecoveryCode.objects.filter(user=user).delete()
-    RecoveryCode.objects.bulk_create(
-        RecoveryCode(user=user, code_hash=hashlib.sha256(code.encode()).hexdigest()) for code in codes
-    )
-    if record_event:
-        audit.record("mfa_recovery_codes_regenerated", obj=user)
+    with transaction.atomic():
+        RecoveryCode.objects.filter(user=user).delete()
+        RecoveryCode.objects.bulk_create(
+            RecoveryCode(user=user, code_hash=hashlib.sha256(code.encode()).hexdigest()) for code in codes
+        )
+        if record_event:
+            audit.record("mfa_recovery_codes_regenerated", obj=user)
     return codes
 
 
@@ -213,7 +263,9 @@ def verify_second_factor(user: User, code: str) -> str | None:
         return None
     if _verify_totp(device, code):
         return "totp"
-    candidate = (code or "").strip().lower()
+    candidate = "".join((code or "").split()).lower()
+    if len(candidate) == 12 and "-" not in candidate:
+        candidate = f"{candidate[:6]}-{candidate[6:]}"  # typed without the dash
     if len(candidate) == 13 and candidate[6] == "-":
         digest = hashlib.sha256(candidate.encode()).hexdigest()
         updated = RecoveryCode.objects.filter(user=user, code_hash=digest, used_at__isnull=True).update(

@@ -36,8 +36,43 @@ def _require_client(scope: Scope, client_id: int | None) -> Client:
     return client
 
 
+def _check_duplicates(instance: models.Model) -> None:
+    """Friendly, field-level answers for the unique constraints (checked across the whole
+    provider on purpose: a name hidden from a limited scope still cannot be reused)."""
+    errors: dict[str, str] = {}
+    if isinstance(instance, Client):
+        others = Client.unscoped.filter(provider_id=instance.provider_id).exclude(pk=instance.pk)
+        if instance.short_code and others.filter(short_code__iexact=instance.short_code).exists():
+            errors["short_code"] = "Another client already uses this code."
+        if instance.name and others.filter(name__iexact=instance.name).exists():
+            errors["name"] = "Another client already has this name."
+    elif isinstance(instance, Site):
+        others = Site.unscoped.filter(client_id=instance.client_id).exclude(pk=instance.pk)
+        if instance.name and others.filter(name__iexact=instance.name).exists():
+            errors["name"] = "This client already has a site with this name."
+    elif isinstance(instance, User):
+        others = User.unscoped.exclude(pk=instance.pk)
+        if instance.email and others.filter(email__iexact=instance.email).exists():
+            errors["email"] = "An account with this e-mail already exists."
+    if errors:
+        raise ValidationError(errors)
+
+
 def _save(instance: M, *, exclude: list[str] | None = None) -> M:
-    instance.full_clean(exclude=exclude)
+    errors: dict[str, list[str]] = {}
+    try:
+        # Constraints are checked below with clearer messages (and by the database).
+        instance.full_clean(exclude=exclude, validate_constraints=False)
+    except ValidationError as exc:
+        errors = exc.message_dict
+    try:
+        _check_duplicates(instance)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, [])
+            errors[name] = [m for m in errors[name] if "already exists" not in m] + messages
+    if errors:
+        raise ValidationError(errors)
     try:
         with transaction.atomic():
             instance.save()
@@ -233,8 +268,23 @@ def set_technician_clients(scope: Scope, user: User, client_ids: list[int]) -> N
     if user.role != Role.TECHNICIAN:
         if client_ids:
             raise ValidationError({"granted_clients": "Only technicians have per-client grants."})
+        if user.granted_clients.exists():
+            user.granted_clients.clear()  # a former technician keeps no stray grants
         return
     clients = list(Client.objects.for_scope(scope).filter(pk__in=client_ids))
     if len(clients) != len(set(client_ids)):
         raise ValidationError({"granted_clients": "Unknown client."})
     user.granted_clients.set(clients)
+
+
+def reset_user_mfa(scope: Scope, user: User) -> None:
+    """Remove a user's authenticator and recovery codes (provider admins only); they enrol again."""
+    from steward.core.services.security import disable_mfa
+
+    scope.require("users.manage")
+    if _acting_role(scope) != Role.PROVIDER_ADMIN or not scope.all_clients:
+        raise PermissionDenied("Only provider admins can reset two-factor authentication.")
+    if user.provider_id != scope.provider_id:
+        raise PermissionDenied("That account is outside your access.")
+    acting = scope.user if scope.user is not None else user
+    disable_mfa(user, by=acting)
