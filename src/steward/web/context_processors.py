@@ -35,6 +35,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         except NoReverseMatch:
             continue  # module not installed or route not built yet
         sections.setdefault(item.section, []).append(
-            {"label": item.label, "url": url, "icon": item.icon, "active": request.path.startswith(url) and url != "/"}
+            {
+                "label": item.label,
+                "url": url,
+                "icon": item.icon,
+                "active": request.path.startswith(url) and url != "/",
+            }
         )
     return {"nav_sections": list(sections.items()), "scope": scope}

@@ -36,17 +36,28 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return redirect("portal_home")
     scope.require("clients.view")
     clients = Client.objects.for_scope(scope)
-    status_counts = {status: 0 for status in Client.Status.values}
+    status_counts = dict.fromkeys(Client.Status.values, 0)
     for row in clients.order_by().values("status").annotate(n=Count("id")):
         status_counts[row["status"]] = row["n"]
+    users = User.objects.for_scope(scope) if scope.can("users.view") else None
     context: dict[str, Any] = {
         "page_title": "Dashboard",
         "status_counts": status_counts,
         "client_total": sum(status_counts.values()),
         "site_total": Site.objects.for_scope(scope).count() if scope.can("sites.view") else None,
         "contact_total": Contact.objects.for_scope(scope).count() if scope.can("contacts.view") else None,
-        "user_total": User.objects.for_scope(scope).count() if scope.can("users.view") else None,
-        "recent_clients": clients.order_by("-created_at")[:8],
+        "user_total": users.count() if users is not None else None,
+        "mfa_missing": (
+            users.filter(is_active=True, mfa_device__confirmed_at__isnull=True).count()
+            if users is not None
+            else None
+        ),
+        "recent_clients": clients.only("pk", "name", "status", "created_at", "provider_id").order_by(
+            "-created_at"
+        )[:8],
+        "onboarding": clients.filter(status=Client.Status.ONBOARDING)
+        .only("pk", "name", "created_at", "provider_id")
+        .order_by("created_at")[:6],
         "recent_activity": AuditEntry.objects.for_scope(scope)[:10] if scope.can("audit.view") else [],
         "widgets": [],  # later modules (devices, findings, tickets) add cards here
     }
@@ -62,11 +73,18 @@ def portal_home(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     scope.require("portal.access")
     client = Client.objects.for_scope(scope).get(pk=user.client_id)
+    sites = Site.objects.for_scope(scope) if scope.can("sites.view") else None
+    contacts = Contact.objects.for_scope(scope) if scope.can("contacts.view") else None
+    users = User.objects.for_scope(scope) if scope.can("users.view") else None
     context = {
         "page_title": client.name,
         "client": client,
-        "sites": Site.objects.for_scope(scope).order_by("name")[:20] if scope.can("sites.view") else None,
-        "contacts": Contact.objects.for_scope(scope).filter(is_primary=True)[:10] if scope.can("contacts.view") else None,
+        "sites": sites.order_by("name")[:20] if sites is not None else None,
+        "site_total": sites.count() if sites is not None else None,
+        "contacts": contacts.filter(is_primary=True)[:10] if contacts is not None else None,
+        "contact_total": contacts.count() if contacts is not None else None,
+        "user_total": users.count() if users is not None else None,
+        "can_manage_users": scope.can("users.manage"),
         "recent_activity": AuditEntry.objects.for_scope(scope)[:10] if scope.can("audit.view") else None,
     }
     return render(request, "web/portal_home.html", context)
@@ -97,13 +115,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "age_seconds": int(age),
         }
     healthy = bool(checks["database"]["ok"] and checks["queue"]["ok"])
-    return JsonResponse({"status": "ok" if healthy else "unhealthy", "checks": checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unhealthy", "checks": checks}, status=200 if healthy else 503
+    )
 
 
 def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message}, status=status)
-    return render(request, "web/error.html", {"status": status, "title": title, "message": message}, status=status)
+    return render(
+        request, "web/error.html", {"status": status, "title": title, "message": message}, status=status
+    )
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -111,8 +133,10 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    message = str(exception) if isinstance(exception, PermissionDenied) and str(exception) else (
-        "You do not have access to this page."
+    message = (
+        str(exception)
+        if isinstance(exception, PermissionDenied) and str(exception)
+        else ("You do not have access to this page.")
     )
     return _error(request, 403, "Access denied", message)
 
@@ -127,5 +151,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return _error(
-        request, 403, "Form expired", "Your form was open too long or cookies are blocked. Reload the page and try again."
+        request,
+        403,
+        "Form expired",
+        "Your form was open too long or cookies are blocked. Reload the page and try again.",
     )

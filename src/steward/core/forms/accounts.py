@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.core.validators import MaxLengthValidator
 
 from steward.core.models import Client, User
 from steward.core.roles import ASSIGNABLE_ROLES, Role
@@ -84,6 +85,11 @@ class CurrentPasswordForm(forms.Form):
         return password
 
 
+def _limit_length(form: forms.Form, *names: str) -> None:
+    for name in names:
+        form.fields[name].validators.append(MaxLengthValidator(PASSWORD_INPUT_MAX))
+
+
 class StewardPasswordResetForm(PasswordResetForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -96,15 +102,14 @@ class StewardSetPasswordForm(SetPasswordForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].widget.attrs["autofocus"] = True
-        for name in ("new_password1", "new_password2"):
-            self.fields[name].max_length = PASSWORD_INPUT_MAX
+        _limit_length(self, "new_password1", "new_password2")
 
 
 class StewardPasswordChangeForm(PasswordChangeForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("old_password", "new_password1", "new_password2"):
-            self.fields[name].max_length = PASSWORD_INPUT_MAX
+        self.fields["old_password"].label = "Current password"
+        _limit_length(self, "old_password", "new_password1", "new_password2")
 
 
 class TokenCreateForm(forms.Form):

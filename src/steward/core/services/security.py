@@ -67,8 +67,22 @@ def _seconds_until(moment: dt.datetime | None) -> int:
 
 
 def _address_throttle(ip: str) -> LoginThrottle:
-    throttle, _ = LoginThrottle.objects.get_or_create(key=f"addr:{ip or 'unknown'}"[:100])
+    """The failure counter of a source address, locked for update until the transaction ends."""
+    throttle, _ = LoginThrottle.objects.select_for_update().get_or_create(key=f"addr:{ip or 'unknown'}"[:100])
     return throttle
+
+
+def _count_account_failure(user: User, now: dt.datetime, lockout: dt.timedelta) -> bool:
+    """One more failed sign-in for the account; locks it at the limit. True if it is now locked."""
+    row = User.unscoped.select_for_update().only("failed_login_count", "locked_until").get(pk=user.pk)
+    failures = row.failed_login_count + 1
+    locked = failures >= settings.STEWARD_LOGIN_MAX_FAILURES
+    user.failed_login_count = 0 if locked else failures
+    user.locked_until = now + lockout if locked else row.locked_until
+    User.unscoped.filter(pk=user.pk).update(
+        failed_login_count=user.failed_login_count, locked_until=user.locked_until
+    )
+    return locked
 
 
 def check_credentials(email: str, password: str, *, ip: str) -> SignInResult:
@@ -79,37 +93,57 @@ def check_credentials(email: str, password: str, *, ip: str) -> SignInResult:
     with transaction.atomic():
         throttle = _address_throttle(ip)
         if throttle.locked_until and throttle.locked_until > now:
-            return SignInResult(SignInOutcome.ADDRESS_THROTTLED, retry_after=_seconds_until(throttle.locked_until))
+            return SignInResult(
+                SignInOutcome.ADDRESS_THROTTLED, retry_after=_seconds_until(throttle.locked_until)
+            )
         user = User.unscoped.filter(email__iexact=email).select_related("mfa_device").first()
         if user is not None and user.is_locked:
             audit.record("login_blocked", obj=user, changes={"reason": "account locked"})
             return SignInResult(SignInOutcome.ACCOUNT_LOCKED, user, _seconds_until(user.locked_until))
         valid = check_password(password, user.password if user else _DUMMY_PASSWORD_HASH) and user is not None
         if not valid or user is None or not user.is_active:
-            _count_failure(throttle, now, lockout)
+            address_locked = _count_failure(throttle, now, lockout)
             if user is not None:
-                user.failed_login_count += 1
-                fields = ["failed_login_count"]
-                if user.failed_login_count >= settings.STEWARD_LOGIN_MAX_FAILURES:
-                    user.locked_until = now + lockout
-                    user.failed_login_count = 0
-                    fields.append("locked_until")
-                User.unscoped.filter(pk=user.pk).update(**{f: getattr(user, f) for f in fields})
+                account_locked = _count_account_failure(user, now, lockout)
                 audit.record(
                     "login_failed",
                     obj=user,
-                    changes={"reason": "inactive" if valid else "bad password", "locked": "locked_until" in fields},
+                    changes={"reason": "inactive" if valid else "bad password", "locked": account_locked},
                 )
-                if "locked_until" in fields:
+                if account_locked:
                     return SignInResult(SignInOutcome.ACCOUNT_LOCKED, user, _seconds_until(user.locked_until))
-                return SignInResult(SignInOutcome.INACTIVE if valid else SignInOutcome.INVALID)
-            audit.record("login_failed", object_type="core.user", object_repr=email, changes={"reason": "no such account"})
-            return SignInResult(SignInOutcome.INVALID)
+            else:
+                audit.record(
+                    "login_failed",
+                    object_type="core.user",
+                    object_repr=email,
+                    changes={"reason": "no such account"},
+                )
+            if address_locked:
+                return SignInResult(
+                    SignInOutcome.ADDRESS_THROTTLED, retry_after=_seconds_until(throttle.locked_until)
+                )
+            return SignInResult(SignInOutcome.INACTIVE if valid else SignInOutcome.INVALID)
     if user.has_mfa:
         # The failure count is cleared only once the second factor is through too
         # (record_sign_in), so wrong codes keep counting towards the lockout.
         return SignInResult(SignInOutcome.MFA_REQUIRED, user)
     return SignInResult(SignInOutcome.OK, user)
+
+
+def _count_failure(throttle: LoginThrottle, now: dt.datetime, lockout: dt.timedelta) -> bool:
+    """One more failure from an address; locks it at the limit. True if it is now locked."""
+    if now - throttle.window_started > lockout:
+        throttle.failures = 0
+        throttle.window_started = now
+    throttle.failures += 1
+    locked = throttle.failures >= settings.STEWARD_LOGIN_MAX_FAILURES_PER_ADDRESS
+    if locked:
+        throttle.locked_until = now + lockout
+        throttle.failures = 0
+        throttle.window_started = now
+    throttle.save()
+    return locked
 
 
 def record_second_factor_failure(user: User, *, ip: str) -> SignInResult:
@@ -118,31 +152,11 @@ def record_second_factor_failure(user: User, *, ip: str) -> SignInResult:
     lockout = dt.timedelta(seconds=settings.STEWARD_LOGIN_LOCKOUT_SECONDS)
     with transaction.atomic():
         _count_failure(_address_throttle(ip), now, lockout)
-        fresh = User.unscoped.select_for_update().get(pk=user.pk)
-        fresh.failed_login_count += 1
-        locked = fresh.failed_login_count >= settings.STEWARD_LOGIN_MAX_FAILURES
-        if locked:
-            fresh.locked_until = now + lockout
-            fresh.failed_login_count = 0
-        User.unscoped.filter(pk=user.pk).update(
-            failed_login_count=fresh.failed_login_count, locked_until=fresh.locked_until
-        )
-        audit.record("login_failed", obj=fresh, changes={"reason": "too many wrong codes", "locked": locked})
+        locked = _count_account_failure(user, now, lockout)
+        audit.record("login_failed", obj=user, changes={"reason": "too many wrong codes", "locked": locked})
     if locked:
-        return SignInResult(SignInOutcome.ACCOUNT_LOCKED, fresh, _seconds_until(fresh.locked_until))
-    return SignInResult(SignInOutcome.INVALID, fresh)
-
-
-def _count_failure(throttle: LoginThrottle, now: dt.datetime, lockout: dt.timedelta) -> None:
-    if now - throttle.window_started > lockout:
-        throttle.failures = 0
-        throttle.window_started = now
-    throttle.failures += 1
-    if throttle.failures >= settings.STEWARD_LOGIN_MAX_FAILURES_PER_ADDRESS:
-        throttle.locked_until = now + lockout
-        throttle.failures = 0
-        throttle.window_started = now
-    throttle.save()
+        return SignInResult(SignInOutcome.ACCOUNT_LOCKED, user, _seconds_until(user.locked_until))
+    return SignInResult(SignInOutcome.INVALID, user)
 
 
 def record_sign_in(user: User, *, method: str) -> None:
@@ -155,7 +169,9 @@ def record_sign_in(user: User, *, method: str) -> None:
         "login",
         obj=user,
         changes={"method": method},
-        actor=audit.Actor.for_user(user, ip=where.ip, user_agent=where.user_agent, request_id=where.request_id),
+        actor=audit.Actor.for_user(
+            user, ip=where.ip, user_agent=where.user_agent, request_id=where.request_id
+        ),
     )
 
 
@@ -291,7 +307,7 @@ def remaining_recovery_codes(user: User) -> int:
 
 # --- API tokens -------------------------------------------------------------------------
 
-TOKEN_PREFIX = "stw"
+TOKEN_PREFIX = "stw"  # noqa: S105 (the public start of every token, not a secret)
 MAX_TOKEN_DAYS = 366
 
 
@@ -348,7 +364,9 @@ def issue_token(
         )
         if clients:
             token.clients.set(clients)
-        audit.record("token_created", obj=token, changes={"role": role, "clients": sorted(c.pk for c in clients)})
+        audit.record(
+            "token_created", obj=token, changes={"role": role, "clients": sorted(c.pk for c in clients)}
+        )
     return IssuedToken(token, full)
 
 
@@ -384,4 +402,6 @@ def token_scope(token: ApiToken) -> Scope:
         permissions=permissions_for(token.role),
         client_ids=list(token.clients.values_list("pk", flat=True)) if token.limit_clients else None,
     )
-    return Scope(scope.provider_id, scope.client_ids, scope.permissions, token.user, token, f"token:{token.prefix}")
+    return Scope(
+        scope.provider_id, scope.client_ids, scope.permissions, token.user, token, f"token:{token.prefix}"
+    )

@@ -101,20 +101,30 @@ def get_scoped(scope: Scope, model: type[M], pk: Any) -> M:
         pk = int(pk)
     except (TypeError, ValueError):
         raise model.DoesNotExist(f"{model.__name__} {pk!r} not found") from None  # type: ignore[attr-defined]
-    return model.objects.for_scope(scope).get(pk=pk)  # type: ignore[attr-defined, no-any-return]
+    return model.objects.for_scope(scope).get(pk=pk)  # type: ignore[attr-defined]
 
 
 def _apply(instance: models.Model, data: Mapping[str, Any], allowed: set[str]) -> None:
     unknown = set(data) - allowed
     if unknown:
-        raise ValidationError({name: "This field cannot be set here." for name in sorted(unknown)})
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
     for name, value in data.items():
         setattr(instance, name, value)
 
 
 CLIENT_FIELDS = {"name", "short_code", "status", "email_domain", "phone", "website", "notes"}
-SITE_FIELDS = {"name", "time_zone", "address_line1", "address_line2", "city", "region", "postal_code",
-               "country", "phone", "notes"}
+SITE_FIELDS = {
+    "name",
+    "time_zone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+    "notes",
+}
 CONTACT_FIELDS = {"full_name", "email", "phone", "job_title", "is_primary", "notes", "site_id"}
 USER_FIELDS = {"email", "full_name", "role", "is_active", "mfa_required", "all_clients"}
 
@@ -215,8 +225,14 @@ def _check_role_change(scope: Scope, user: User) -> None:
         raise ValidationError({"role": "You cannot change your own role."})
 
 
-def create_user(scope: Scope, client_id: int | None, data: Mapping[str, Any], *, password: str | None = None,
-                granted_client_ids: list[int] | None = None) -> User:
+def create_user(
+    scope: Scope,
+    client_id: int | None,
+    data: Mapping[str, Any],
+    *,
+    password: str | None = None,
+    granted_client_ids: list[int] | None = None,
+) -> User:
     """Create an account. Without a password the user sets one through the reset e-mail."""
     scope.require("users.manage")
     user = User(provider_id=scope.provider_id)
@@ -242,8 +258,9 @@ def create_user(scope: Scope, client_id: int | None, data: Mapping[str, Any], *,
     return user
 
 
-def update_user(scope: Scope, user: User, data: Mapping[str, Any],
-                granted_client_ids: list[int] | None = None) -> User:
+def update_user(
+    scope: Scope, user: User, data: Mapping[str, Any], granted_client_ids: list[int] | None = None
+) -> User:
     scope.require("users.manage")
     scope.require_client(user.client_id)
     if not can_assign(_acting_role(scope), user.role):
