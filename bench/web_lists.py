@@ -98,6 +98,8 @@ def check(response: Any, url: str) -> None:
 
 
 def seed(rows: int) -> tuple[Any, int]:
+    from django.db import connection
+
     from steward.core.models import Client, Contact, Provider, Site, User
     from steward.core.roles import Role
 
@@ -142,6 +144,8 @@ def seed(rows: int) -> tuple[Any, int]:
         ),
         batch_size=1000,
     )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # fresh planner statistics, as a live database would have
     admin = User.unscoped.create_user(
         "bench@bench.example", None, full_name="Bench Admin", provider=provider, role=Role.PROVIDER_ADMIN
     )

@@ -79,7 +79,10 @@ def domain_errors() -> Iterator[None]:
     except CommandError as exc:
         fail(str(exc))
     except (OperationalError, InterfaceError) as exc:
-        fail(f"database unavailable: {exc}".strip(), "Check STEWARD_DATABASE_URL, or run `steward check`.")
+        fail(
+            f"database unavailable: {' '.join(str(exc).split())}",
+            "Check STEWARD_DATABASE_URL, or run `steward check`.",
+        )
     except DatabaseError as exc:
         fail(f"database error: {exc}", "Run `steward migrate`, or `steward check` to diagnose.")
 

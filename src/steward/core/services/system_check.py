@@ -225,7 +225,7 @@ def check_database() -> CheckResult:
         return CheckResult(
             name,
             Status.FAIL,
-            f"{connection.vendor}: cannot connect ({type(exc).__name__}: {exc})".strip(),
+            f"{connection.vendor}: cannot connect ({type(exc).__name__}: {' '.join(str(exc).split())})",
             "Check STEWARD_DATABASE_URL and that the database server is running.",
         )
     where = connection.settings_dict.get("NAME")
