@@ -100,3 +100,17 @@ def test_client_b_rows_invisible_in_lists_for_a_even_when_filtered(world, api_as
     api = api_as("client_admin_a")
     assert names(api.get("/sites", {"client_id": world.client_b.pk})) == set()
     assert api.get("/contacts", {"site_id": world.site_b.pk}).json()["count"] == 0
+
+
+def test_access_is_checked_before_the_body_is_validated(world, api_as, session_as):
+    garbage = {"name": 5, "unknown": True}
+    # No permission: 403 even though the body is invalid (no schema probing without access).
+    assert session_as("end_user_a").post("/sites", garbage).status_code == 403
+    assert api_as("client_admin_a").post("/clients", garbage).status_code == 403
+    # Client B's row: 404 whatever the body says.
+    assert api_as("client_admin_a").patch(f"/sites/{world.site_b.pk}", garbage).status_code == 404
+    # Own row without the permission for the method: 403.
+    assert api_as("client_it_a").delete(f"/contacts/{world.contact_a.pk}").status_code == 403
+    assert api_as("client_it_a").patch(f"/users/{world.users['end_user_a'].pk}", garbage).status_code == 403
+    # Allowed: now the body is validated.
+    assert api_as("client_admin_a").patch(f"/sites/{world.site_a.pk}", garbage).status_code == 422

@@ -12,11 +12,14 @@ from ninja import Field, Query, Router, Schema
 
 from steward.core import audit as audit_log
 from steward.core.access import declare
-from steward.core.api.common import Page, PageParams, QueryId, Str40, Str64, paginate, scope_of
+from steward.core.api.auth import guarded
+from steward.core.api.common import Page, PageParams, QueryId, Str40, Str64, needs, paginate, scope_of
 from steward.core.api.errors import responses
 from steward.core.models import AuditEntry
 
 router = Router(tags=["Audit"])
+
+VERIFY_REFUSAL = "Only provider admins can verify the audit chain."
 
 
 class AuditEntryOut(Schema):
@@ -64,6 +67,7 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     "/audit",
     response={200: AuditPage, **responses(403, 422)},
     url_name="audit_list",
+    auth=guarded(needs("audit.view")),
     operation_id="listAuditEntries",
     summary="Search the audit trail",
 )
@@ -87,6 +91,7 @@ def list_audit(request: HttpRequest, filters: Query[AuditFilters]) -> Any:
     "/audit/verify",
     response={200: ChainReportOut, **responses(403)},
     url_name="audit_verify",
+    auth=guarded(needs("provider.manage", all_clients=True, refusal=VERIFY_REFUSAL)),
     operation_id="verifyAuditChain",
     summary="Verify the audit chain",
 )
@@ -95,7 +100,7 @@ def verify_audit(request: HttpRequest) -> Any:
     client); on a large log this takes a while."""
     scope = scope_of(request)
     if not scope.can("provider.manage") or not scope.all_clients:
-        raise PermissionDenied("Only provider admins can verify the audit chain.")
+        raise PermissionDenied(VERIFY_REFUSAL)
     report = audit_log.verify_chain()
     return {
         "ok": report.ok,

@@ -16,7 +16,7 @@ from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
 from steward.core import audit
-from steward.core.api.common import Principal
+from steward.core.api.common import Check, Principal
 from steward.core.middleware import client_ip
 from steward.core.models import AuditEntry
 from steward.core.scoping import Scope
@@ -35,6 +35,10 @@ class ApiAuthError(AuthenticationError):
 
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer stw_…``: a personal API token."""
+
+    def __init__(self, check: Check | None = None) -> None:
+        super().__init__()
+        self.check = check
 
     def __call__(self, request: HttpRequest) -> Any:
         header = request.headers.get(self.header)
@@ -70,6 +74,8 @@ class TokenAuth(HttpBearer):
         )
         principal = Principal(user=user, scope=scope, token=api_token)
         request.scope = scope  # type: ignore[attr-defined]
+        if self.check is not None:
+            self.check(request, principal)
         return principal
 
 
@@ -78,8 +84,9 @@ class SessionAuth(APIKeyCookie):
 
     param_name: str = settings.SESSION_COOKIE_NAME
 
-    def __init__(self) -> None:
+    def __init__(self, check: Check | None = None) -> None:
         super().__init__(csrf=True)
+        self.check = check
 
     def __call__(self, request: HttpRequest) -> Any:
         user = getattr(request, "user", None)
@@ -98,9 +105,15 @@ class SessionAuth(APIKeyCookie):
         user: Any = request.user
         scope = Scope.for_user(user)
         request.scope = scope  # type: ignore[attr-defined]
-        return Principal(user=user, scope=scope)
+        principal = Principal(user=user, scope=scope)
+        if self.check is not None:
+            self.check(request, principal)
+        return principal
 
 
-token_auth = TokenAuth()
-session_auth = SessionAuth()
-AUTH = [token_auth, session_auth]
+AUTH = [TokenAuth(), SessionAuth()]
+
+
+def guarded(check: Check) -> list[Any]:
+    """Authentication for an operation, followed by ``check`` (before input validation)."""
+    return [TokenAuth(check), SessionAuth(check)]

@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from steward.core.access import declare
+from steward.core.api.auth import guarded
 from steward.core.api.common import (
     InputSchema,
     LongText,
@@ -22,11 +23,13 @@ from steward.core.api.common import (
     Str40,
     Str200,
     Str253,
-    lookup,
+    needs,
+    needs_object,
     order,
     paginate,
     path_id,
     scope_of,
+    target,
 )
 from steward.core.api.errors import responses
 from steward.core.models import Client
@@ -90,6 +93,7 @@ CLIENT_ID = path_id("The client's id.")
     "/clients",
     response={200: ClientPage, **responses(403, 422)},
     url_name="client_list",
+    auth=guarded(needs("clients.view")),
     operation_id="listClients",
     summary="List clients",
 )
@@ -109,6 +113,13 @@ def list_clients(request: HttpRequest, filters: Query[ClientFilters]) -> Any:
     "/clients",
     response={201: ClientOut, **responses(403, 422)},
     url_name="client_create",
+    auth=guarded(
+        needs(
+            "clients.add",
+            all_clients=True,
+            refusal="Only staff with access to all clients can create clients.",
+        )
+    ),
     operation_id="createClient",
     summary="Create a client",
 )
@@ -123,10 +134,11 @@ def create_client(request: HttpRequest, payload: ClientCreate) -> Any:
     response={200: ClientOut, **responses(403, 404, 422)},
     url_name="client_detail",
     operation_id="getClient",
+    auth=guarded(needs_object(Client, "client_id")),
     summary="Get a client",
 )
 def get_client(request: HttpRequest, client_id: int = CLIENT_ID) -> Any:
-    return lookup(scope_of(request), Client, client_id)
+    return target(request, Client)
 
 
 @router.patch(
@@ -134,12 +146,13 @@ def get_client(request: HttpRequest, client_id: int = CLIENT_ID) -> Any:
     response={200: ClientOut, **responses(403, 404, 422)},
     url_name="client_detail",
     operation_id="updateClient",
+    auth=guarded(needs_object(Client, "client_id", "clients.change")),
     summary="Change a client",
 )
 def update_client(request: HttpRequest, payload: ClientPatch, client_id: int = CLIENT_ID) -> Any:
     """Partial update: only the fields sent change. Needs `clients.change`."""
     scope = scope_of(request)
-    client = lookup(scope, Client, client_id)
+    client = target(request, Client)
     return tenancy.update_client(scope, client, payload.changes())
 
 
@@ -148,12 +161,13 @@ def update_client(request: HttpRequest, payload: ClientPatch, client_id: int = C
     response={204: None, **responses(403, 404, 422)},
     url_name="client_detail",
     operation_id="deleteClient",
+    auth=guarded(needs_object(Client, "client_id", "clients.delete")),
     summary="Delete a client",
 )
 def delete_client(request: HttpRequest, client_id: int = CLIENT_ID) -> Any:
     """Deletes the client **with its sites, contacts and user accounts**. Needs `clients.delete`."""
     scope = scope_of(request)
-    tenancy.delete_client(scope, lookup(scope, Client, client_id))
+    tenancy.delete_client(scope, target(request, Client))
     return Status(204, None)
 
 

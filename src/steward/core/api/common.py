@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, cast
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest
 from ninja import Field, Path, Schema
@@ -111,6 +114,12 @@ class Principal:
         return self.token.role if self.token is not None else self.user.role
 
 
+# A check an operation needs passed before its input is even validated: the row lies in the
+# caller's scope (else 404), the caller holds the permission (else 403). It raises Http404
+# or PermissionDenied, which the error handlers turn into JSON. See ``auth.guarded``.
+Check = Callable[[HttpRequest, Principal], None]
+
+
 def principal(request: HttpRequest) -> Principal:
     return cast(Principal, request.auth)  # type: ignore[attr-defined]
 
@@ -147,3 +156,50 @@ def lookup(scope: Scope, model: type[M], pk: int) -> M:
     if not manager.for_scope(scope).filter(pk=pk).exists():
         raise Http404
     return get_scoped(scope, model, pk)
+
+
+_ID = re.compile(r"[0-9]{1,19}")
+
+
+def parse_id(raw: object) -> int | None:
+    """A path id as a positive 64-bit integer, or None."""
+    if not isinstance(raw, str) or not _ID.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_ID else None
+
+
+def needs(permission: str, *, all_clients: bool = False, refusal: str = "") -> Check:
+    """The caller must hold ``permission`` (and, if asked, reach every client)."""
+
+    def check(request: HttpRequest, who: Principal) -> None:
+        who.scope.require(permission)
+        if all_clients and not who.scope.all_clients:
+            raise PermissionDenied(refusal or "Only staff with access to all clients can do this.")
+
+    return check
+
+
+def needs_object(model: type[models.Model], kwarg: str, permission: str | None = None) -> Check:
+    """The row named by the path exists in the caller's scope (404), the caller may view
+    it (403) and holds ``permission`` for this method (403). The row is kept for the view."""
+
+    def check(request: HttpRequest, who: Principal) -> None:
+        match = request.resolver_match
+        pk = parse_id(match.kwargs.get(kwarg) if match else None)
+        if pk is None:
+            raise Http404
+        found = lookup(who.scope, model, pk)
+        if permission:
+            who.scope.require(permission)
+        request.api_object = found  # type: ignore[attr-defined]
+
+    return check
+
+
+def target(request: HttpRequest, model: type[M]) -> M:
+    """The row ``needs_object`` found for this request."""
+    found = getattr(request, "api_object", None)
+    if not isinstance(found, model):
+        raise Http404
+    return found

@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from steward.core.access import declare
+from steward.core.api.auth import guarded
 from steward.core.api.common import (
     BodyId,
     InputSchema,
@@ -25,11 +26,13 @@ from steward.core.api.common import (
     Str200,
     Str254,
     StrictBool,
-    lookup,
+    needs,
+    needs_object,
     order,
     paginate,
     path_id,
     scope_of,
+    target,
 )
 from steward.core.api.errors import responses
 from steward.core.models import Contact
@@ -96,6 +99,7 @@ CONTACT_ID = path_id("The contact's id.")
     "/contacts",
     response={200: ContactPage, **responses(403, 422)},
     url_name="contact_list",
+    auth=guarded(needs("contacts.view")),
     operation_id="listContacts",
     summary="List contacts",
 )
@@ -121,6 +125,7 @@ def list_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> Any:
     "/contacts",
     response={201: ContactOut, **responses(403, 422)},
     url_name="contact_create",
+    auth=guarded(needs("contacts.add")),
     operation_id="createContact",
     summary="Create a contact",
 )
@@ -136,10 +141,11 @@ def create_contact(request: HttpRequest, payload: ContactCreate) -> Any:
     response={200: ContactOut, **responses(403, 404, 422)},
     url_name="contact_detail",
     operation_id="getContact",
+    auth=guarded(needs_object(Contact, "contact_id")),
     summary="Get a contact",
 )
 def get_contact(request: HttpRequest, contact_id: int = CONTACT_ID) -> Any:
-    return lookup(scope_of(request), Contact, contact_id)
+    return target(request, Contact)
 
 
 @router.patch(
@@ -147,12 +153,13 @@ def get_contact(request: HttpRequest, contact_id: int = CONTACT_ID) -> Any:
     response={200: ContactOut, **responses(403, 404, 422)},
     url_name="contact_detail",
     operation_id="updateContact",
+    auth=guarded(needs_object(Contact, "contact_id", "contacts.change")),
     summary="Change a contact",
 )
 def update_contact(request: HttpRequest, payload: ContactPatch, contact_id: int = CONTACT_ID) -> Any:
     """Partial update. Needs `contacts.change`."""
     scope = scope_of(request)
-    return tenancy.update_contact(scope, lookup(scope, Contact, contact_id), payload.changes())
+    return tenancy.update_contact(scope, target(request, Contact), payload.changes())
 
 
 @router.delete(
@@ -160,12 +167,13 @@ def update_contact(request: HttpRequest, payload: ContactPatch, contact_id: int 
     response={204: None, **responses(403, 404, 422)},
     url_name="contact_detail",
     operation_id="deleteContact",
+    auth=guarded(needs_object(Contact, "contact_id", "contacts.delete")),
     summary="Delete a contact",
 )
 def delete_contact(request: HttpRequest, contact_id: int = CONTACT_ID) -> Any:
     """Needs `contacts.delete`."""
     scope = scope_of(request)
-    tenancy.delete_contact(scope, lookup(scope, Contact, contact_id))
+    tenancy.delete_contact(scope, target(request, Contact))
     return Status(204, None)
 
 

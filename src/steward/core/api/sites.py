@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from steward.core.access import declare
+from steward.core.api.auth import guarded
 from steward.core.api.common import (
     BodyId,
     InputSchema,
@@ -26,11 +27,13 @@ from steward.core.api.common import (
     Str64,
     Str100,
     Str200,
-    lookup,
+    needs,
+    needs_object,
     order,
     paginate,
     path_id,
     scope_of,
+    target,
 )
 from steward.core.api.errors import responses
 from steward.core.models import Site
@@ -106,6 +109,7 @@ SITE_ID = path_id("The site's id.")
     "/sites",
     response={200: SitePage, **responses(403, 422)},
     url_name="site_list",
+    auth=guarded(needs("sites.view")),
     operation_id="listSites",
     summary="List sites",
 )
@@ -126,6 +130,7 @@ def list_sites(request: HttpRequest, filters: Query[SiteFilters]) -> Any:
     "/sites",
     response={201: SiteOut, **responses(403, 422)},
     url_name="site_create",
+    auth=guarded(needs("sites.add")),
     operation_id="createSite",
     summary="Create a site",
 )
@@ -141,10 +146,11 @@ def create_site(request: HttpRequest, payload: SiteCreate) -> Any:
     response={200: SiteOut, **responses(403, 404, 422)},
     url_name="site_detail",
     operation_id="getSite",
+    auth=guarded(needs_object(Site, "site_id")),
     summary="Get a site",
 )
 def get_site(request: HttpRequest, site_id: int = SITE_ID) -> Any:
-    return lookup(scope_of(request), Site, site_id)
+    return target(request, Site)
 
 
 @router.patch(
@@ -152,12 +158,13 @@ def get_site(request: HttpRequest, site_id: int = SITE_ID) -> Any:
     response={200: SiteOut, **responses(403, 404, 422)},
     url_name="site_detail",
     operation_id="updateSite",
+    auth=guarded(needs_object(Site, "site_id", "sites.change")),
     summary="Change a site",
 )
 def update_site(request: HttpRequest, payload: SitePatch, site_id: int = SITE_ID) -> Any:
     """Partial update. A site cannot move to another client. Needs `sites.change`."""
     scope = scope_of(request)
-    return tenancy.update_site(scope, lookup(scope, Site, site_id), payload.changes())
+    return tenancy.update_site(scope, target(request, Site), payload.changes())
 
 
 @router.delete(
@@ -165,12 +172,13 @@ def update_site(request: HttpRequest, payload: SitePatch, site_id: int = SITE_ID
     response={204: None, **responses(403, 404, 422)},
     url_name="site_detail",
     operation_id="deleteSite",
+    auth=guarded(needs_object(Site, "site_id", "sites.delete")),
     summary="Delete a site",
 )
 def delete_site(request: HttpRequest, site_id: int = SITE_ID) -> Any:
     """Contacts at the site stay, without a site. Needs `sites.delete`."""
     scope = scope_of(request)
-    tenancy.delete_site(scope, lookup(scope, Site, site_id))
+    tenancy.delete_site(scope, target(request, Site))
     return Status(204, None)
 
 

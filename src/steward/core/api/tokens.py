@@ -13,16 +13,21 @@ from ninja.responses import Status
 from pydantic import Strict
 
 from steward.core.access import declare
+from steward.core.api.auth import guarded
 from steward.core.api.common import (
     BodyId,
     InputSchema,
     Page,
     PageParams,
+    Principal,
     RoleName,
     Str100,
+    needs,
     paginate,
+    parse_id,
     path_id,
     principal,
+    target,
 )
 from steward.core.api.errors import responses
 from steward.core.models import ApiToken, Client
@@ -84,11 +89,14 @@ class _NewToken:
 TOKEN_ID = path_id("The token's id.")
 
 
-def _own_token(request: HttpRequest, token_id: int) -> ApiToken:
-    token = principal(request).user.api_tokens.prefetch_related("clients").filter(pk=token_id).first()
+def _own_token(request: HttpRequest, who: Principal) -> None:
+    """Check: the path names one of the caller's own tokens (anyone else's: 404)."""
+    match = request.resolver_match
+    pk = parse_id(match.kwargs.get("token_id") if match else None)
+    token = who.user.api_tokens.prefetch_related("clients").filter(pk=pk).first() if pk else None
     if token is None:
         raise Http404
-    return token
+    request.api_object = token  # type: ignore[attr-defined]
 
 
 @router.get(
@@ -108,6 +116,7 @@ def list_tokens(request: HttpRequest, page: Query[PageParams]) -> Any:
     "/tokens",
     response={201: TokenCreated, **responses(403, 422)},
     url_name="token_create",
+    auth=guarded(needs("tokens.use")),
     operation_id="createToken",
     summary="Create an API token",
 )
@@ -147,10 +156,11 @@ def create_token(request: HttpRequest, payload: TokenCreate) -> Any:
     response={200: TokenOut, **responses(404, 422)},
     url_name="token_detail",
     operation_id="getToken",
+    auth=guarded(_own_token),
     summary="Get one of your API tokens",
 )
 def get_token(request: HttpRequest, token_id: int = TOKEN_ID) -> Any:
-    return _own_token(request, token_id)
+    return target(request, ApiToken)
 
 
 @router.delete(
@@ -158,11 +168,12 @@ def get_token(request: HttpRequest, token_id: int = TOKEN_ID) -> Any:
     response={204: None, **responses(404, 422)},
     url_name="token_detail",
     operation_id="revokeToken",
+    auth=guarded(_own_token),
     summary="Revoke one of your API tokens",
 )
 def delete_token(request: HttpRequest, token_id: int = TOKEN_ID) -> Any:
     """Revokes at once (revoking the token you are calling with is allowed). Others' tokens: 404."""
-    revoke_token(_own_token(request, token_id))
+    revoke_token(target(request, ApiToken))
     return Status(204, None)
 
 

@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from steward.core.access import declare
+from steward.core.api.auth import guarded
 from steward.core.api.common import (
     BodyId,
     InputSchema,
@@ -23,11 +24,13 @@ from steward.core.api.common import (
     Str200,
     Str254,
     StrictBool,
-    lookup,
+    needs,
+    needs_object,
     order,
     paginate,
     path_id,
     scope_of,
+    target,
 )
 from steward.core.api.errors import responses
 from steward.core.models import User
@@ -115,6 +118,7 @@ def _split(data: dict[str, Any]) -> tuple[dict[str, Any], list[int] | None]:
     "/users",
     response={200: UserPage, **responses(403, 422)},
     url_name="user_list",
+    auth=guarded(needs("users.view")),
     operation_id="listUsers",
     summary="List users",
 )
@@ -137,6 +141,7 @@ def list_users(request: HttpRequest, filters: Query[UserFilters]) -> Any:
     "/users",
     response={201: UserOut, **responses(403, 422)},
     url_name="user_create",
+    auth=guarded(needs("users.manage")),
     operation_id="createUser",
     summary="Create a user",
 )
@@ -154,10 +159,11 @@ def create_user(request: HttpRequest, payload: UserCreate) -> Any:
     response={200: UserOut, **responses(403, 404, 422)},
     url_name="user_detail",
     operation_id="getUser",
+    auth=guarded(needs_object(User, "user_id")),
     summary="Get a user",
 )
 def get_user(request: HttpRequest, user_id: int = USER_ID) -> Any:
-    return lookup(scope_of(request), User, user_id)
+    return target(request, User)
 
 
 @router.patch(
@@ -165,13 +171,14 @@ def get_user(request: HttpRequest, user_id: int = USER_ID) -> Any:
     response={200: UserOut, **responses(403, 404, 422)},
     url_name="user_detail",
     operation_id="updateUser",
+    auth=guarded(needs_object(User, "user_id", "users.manage")),
     summary="Change a user",
 )
 def update_user(request: HttpRequest, payload: UserPatch, user_id: int = USER_ID) -> Any:
     """Partial update of name, role, active flag, MFA requirement and technician grants.
     Needs `users.manage`."""
     scope = scope_of(request)
-    user = lookup(scope, User, user_id)
+    user = target(request, User)
     data, grants = _split(payload.changes())
     return tenancy.update_user(scope, user, data, granted_client_ids=grants)
 
