@@ -10,9 +10,11 @@ os.environ.setdefault("STEWARD_JOBS_IMMEDIATE", "1")
 os.environ.setdefault("STEWARD_COOKIE_SECURE", "0")
 os.environ.pop("STEWARD_REDIS_URL", None)
 
-from steward.settings import *  # noqa: E402,F403
+from steward.settings import *  # noqa: F403
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; Argon2 is tested explicitly
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher"
+]  # speed only; Argon2 is tested explicitly
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405

@@ -128,9 +128,7 @@ def parse_database_url(url: str, *, default_sqlite: Path) -> dict[str, object]:
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
         }
-    raise ConfigError(
-        f"unsupported database URL scheme {scheme!r}: use postgresql://… or sqlite:///path"
-    )
+    raise ConfigError(f"unsupported database URL scheme {scheme!r}: use postgresql://… or sqlite:///path")
 
 
 @dataclass(frozen=True)
@@ -149,7 +147,9 @@ def parse_smtp_url(url: str) -> SmtpSettings | None:
         return None
     parts = urlsplit(url)
     if parts.scheme not in {"smtp", "smtps", "smtp+starttls"}:
-        raise ConfigError(f"STEWARD_SMTP_URL scheme {parts.scheme!r}: use smtp://, smtp+starttls:// or smtps://")
+        raise ConfigError(
+            f"STEWARD_SMTP_URL scheme {parts.scheme!r}: use smtp://, smtp+starttls:// or smtps://"
+        )
     if not parts.hostname:
         raise ConfigError("STEWARD_SMTP_URL names no host")
     default_port = {"smtp": 25, "smtps": 465, "smtp+starttls": 587}[parts.scheme]

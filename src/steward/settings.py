@@ -25,7 +25,9 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("STEWARD_REDIS_URL", "")
-HUEY = build_huey(data_dir=DATA_DIR, redis_url=REDIS_URL, immediate=config.env_bool("STEWARD_JOBS_IMMEDIATE", False))
+HUEY = build_huey(
+    data_dir=DATA_DIR, redis_url=REDIS_URL, immediate=config.env_bool("STEWARD_JOBS_IMMEDIATE", False)
+)
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -107,7 +109,9 @@ STEWARD_REQUIRE_STAFF_MFA = config.env_bool("STEWARD_REQUIRE_STAFF_MFA", False)
 
 # Cookies are Secure unless explicitly turned off (the loopback demo of `make run`).
 COOKIE_SECURE = config.env_bool("STEWARD_COOKIE_SECURE", True)
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+)
 SESSION_COOKIE_SECURE = COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

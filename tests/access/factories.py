@@ -35,6 +35,7 @@ OBJECT_FACTORIES: dict[str, Callable[[Any], models.Model]] = {
     "core.auditentry": _audit_entry_of_b,
 }
 
+
 # Text that identifies client B's data; none of it may ever reach an actor of client A.
 def markers_of_b(world: Any) -> list[str]:
     return [

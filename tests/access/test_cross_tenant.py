@@ -123,11 +123,16 @@ class Actor:
     def send(self, method: str, url: str, body: dict[str, Any] | None, *, api: bool) -> Any:
         if api:
             payload = json.dumps(body or {})
-            return self.http.generic(method, url, payload, content_type="application/json", headers=self.headers)
+            return self.http.generic(
+                method, url, payload, content_type="application/json", headers=self.headers
+            )
         if method == "GET":
             return self.http.get(url, body or {}, headers=self.headers)
         return self.http.generic(
-            method, url, _form_encode(body or {}), content_type="application/x-www-form-urlencoded",
+            method,
+            url,
+            _form_encode(body or {}),
+            content_type="application/x-www-form-urlencoded",
             headers=self.headers,
         )
 
@@ -162,8 +167,10 @@ def test_no_cross_tenant_access(world: Any, route: Route, actor_key: str) -> Non
 
     if route.kwargs and target is None:
         pytest.skip(f"{route.key}: non-object route with URL arguments is checked by its own tests")
-    url = reverse(route.key, kwargs={name: target.pk for name in route.kwargs}) if route.kwargs else reverse(
-        route.key
+    url = (
+        reverse(route.key, kwargs=dict.fromkeys(route.kwargs, target.pk))
+        if route.kwargs
+        else reverse(route.key)
     )
 
     for method in access.methods:

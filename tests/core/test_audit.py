@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 
@@ -7,7 +9,9 @@ from steward.core.scoping import Scope
 
 
 def entries_for(obj):
-    return list(AuditEntry.unscoped.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).order_by("seq"))
+    return list(
+        AuditEntry.unscoped.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).order_by("seq")
+    )
 
 
 def test_create_update_delete_are_recorded_with_before_and_after(world):
@@ -19,9 +23,9 @@ def test_create_update_delete_are_recorded_with_before_and_after(world):
         site.save()
         site_pk = site.pk
         site.delete()
-    created, updated, deleted = AuditEntry.unscoped.filter(object_type="core.site", object_id=str(site_pk)).order_by(
-        "seq"
-    )
+    created, updated, deleted = AuditEntry.unscoped.filter(
+        object_type="core.site", object_id=str(site_pk)
+    ).order_by("seq")
     assert created.action == "create" and created.changes["name"] == [None, "Annex"]
     assert updated.action == "update" and updated.changes == {"city": ["", "Leeds"]}
     assert deleted.action == "delete" and deleted.changes["name"] == ["Annex", None]
@@ -53,8 +57,12 @@ def test_password_is_redacted(world):
 def test_cascade_delete_records_children(world):
     site_pk = world.site_b.pk
     Client.unscoped.get(pk=world.client_b.pk).delete()
-    assert AuditEntry.unscoped.filter(object_type="core.site", object_id=str(site_pk), action="delete").exists()
-    assert AuditEntry.unscoped.filter(object_type="core.client", action="delete", client_id=world.client_b.pk).exists()
+    assert AuditEntry.unscoped.filter(
+        object_type="core.site", object_id=str(site_pk), action="delete"
+    ).exists()
+    assert AuditEntry.unscoped.filter(
+        object_type="core.client", action="delete", client_id=world.client_b.pk
+    ).exists()
 
 
 def test_permission_change_is_recorded(world):
@@ -76,7 +84,7 @@ def test_chain_verifies_and_links(world):
     assert report.ok and report.checked == AuditEntry.unscoped.count() > 0
     entries = list(AuditEntry.unscoped.order_by("seq"))
     assert entries[0].prev_hash == audit.GENESIS_HASH
-    for previous, current in zip(entries, entries[1:], strict=False):
+    for previous, current in itertools.pairwise(entries):
         assert current.prev_hash == previous.hash
         assert current.seq == previous.seq + 1
     head = AuditChainHead.objects.get(pk=1)

@@ -30,11 +30,17 @@ def test_default_database_is_sqlite_in_wal_with_immediate_transactions(tmp_path)
 
 
 def test_postgresql_url_is_parsed(tmp_path):
-    db = config.parse_database_url("postgresql://steward:p%40ss@db.internal:6543/steward?sslmode=require",
-                                   default_sqlite=tmp_path / "x")
+    db = config.parse_database_url(
+        "postgresql://steward:p%40ss@db.internal:6543/steward?sslmode=require", default_sqlite=tmp_path / "x"
+    )
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
-        "steward", "p@ss", "db.internal", "6543", "steward")
+        "steward",
+        "p@ss",
+        "db.internal",
+        "6543",
+        "steward",
+    )
     assert db["OPTIONS"] == {"sslmode": "require"}
 
 
@@ -59,7 +65,12 @@ def test_smtp_url():
     smtp = config.parse_smtp_url("smtp+starttls://bot%40msp.example:s3cret@mail.msp.example")
     assert smtp is not None
     assert (smtp.host, smtp.port, smtp.username, smtp.password, smtp.use_tls) == (
-        "mail.msp.example", 587, "bot@msp.example", "s3cret", True)
+        "mail.msp.example",
+        587,
+        "bot@msp.example",
+        "s3cret",
+        True,
+    )
     assert config.parse_smtp_url("") is None
     with pytest.raises(config.ConfigError):
         config.parse_smtp_url("http://mail")

@@ -57,6 +57,8 @@ def test_inactive_user_has_empty_scope(world):
 
 def test_narrowed_scope_never_widens(world):
     scope = Scope.for_user(world.users["technician_a"])
-    narrowed = scope.narrowed(client_ids=[world.client_a.pk, world.client_b.pk], permissions=["clients.view", "x"])
+    narrowed = scope.narrowed(
+        client_ids=[world.client_a.pk, world.client_b.pk], permissions=["clients.view", "x"]
+    )
     assert narrowed.client_ids == frozenset({world.client_a.pk})
     assert narrowed.permissions == frozenset({"clients.view"})

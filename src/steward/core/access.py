@@ -36,8 +36,15 @@ class RouteAccess:
 REGISTRY: dict[str, RouteAccess] = {}
 
 
-def declare(route: str, kind: Kind, *, model: str = "", methods: tuple[str, ...] = ("GET",),
-            create_fields: dict[str, str] | None = None, note: str = "") -> None:
+def declare(
+    route: str,
+    kind: Kind,
+    *,
+    model: str = "",
+    methods: tuple[str, ...] = ("GET",),
+    create_fields: dict[str, str] | None = None,
+    note: str = "",
+) -> None:
     if route in REGISTRY:
         raise ValueError(f"route {route!r} declared twice")
     if kind == "object" and not model:

@@ -43,15 +43,23 @@ class Actor:
         return cls(type=AuditEntry.ActorType.SYSTEM, label=label)
 
     @classmethod
-    def for_user(cls, user: Any, **where: str) -> Actor:
-        return cls(type=AuditEntry.ActorType.USER, label=user.email, user_id=user.pk, **where)
+    def for_user(cls, user: Any, *, ip: str = "", user_agent: str = "", request_id: str = "") -> Actor:
+        return cls(
+            type=AuditEntry.ActorType.USER,
+            label=user.email,
+            user_id=user.pk,
+            ip=ip,
+            user_agent=user_agent,
+            request_id=request_id,
+        )
 
 
-_current_actor: ContextVar[Actor] = ContextVar("steward_actor", default=Actor.system("unattributed"))
+UNATTRIBUTED = Actor(type=AuditEntry.ActorType.SYSTEM, label="unattributed")
+_current_actor: ContextVar[Actor | None] = ContextVar("steward_actor", default=None)
 
 
 def current_actor() -> Actor:
-    return _current_actor.get()
+    return _current_actor.get() or UNATTRIBUTED
 
 
 def set_actor(actor: Actor) -> Any:
@@ -175,13 +183,17 @@ def verify_chain(batch_size: int = 2000) -> ChainReport:
         if entry.prev_hash != expected_prev:
             return ChainReport(False, checked, entry.seq, "link to the previous entry does not match")
         if compute_hash(entry) != entry.hash:
-            return ChainReport(False, checked, entry.seq, "content does not match its hash (entry was altered)")
+            return ChainReport(
+                False, checked, entry.seq, "content does not match its hash (entry was altered)"
+            )
         expected_prev = entry.hash
         expected_seq += 1
         checked += 1
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and head.last_seq != checked:
-        return ChainReport(False, checked, checked + 1, f"chain head says {head.last_seq} entries, found {checked}")
+        return ChainReport(
+            False, checked, checked + 1, f"chain head says {head.last_seq} entries, found {checked}"
+        )
     return ChainReport(True, checked)
 
 
@@ -223,7 +235,8 @@ def _audit_before_delete(sender: type, instance: Any, **_: Any) -> None:
 def _audit_delete(sender: type, instance: Any, **_: Any) -> None:
     if not isinstance(instance, AuditedModel):
         return
-    values, (provider_id, client_id), text = getattr(instance, "_audit_delete", ({}, (None, None), str(instance)))
+    empty: dict[str, Any] = {}
+    values, (provider_id, client_id), text = instance._audit_delete or (empty, (None, None), str(instance))
     record(
         "delete",
         object_type=instance._meta.label_lower,
@@ -236,7 +249,9 @@ def _audit_delete(sender: type, instance: Any, **_: Any) -> None:
 
 
 @receiver(m2m_changed)
-def _audit_m2m(sender: type, instance: Any, action: str, model: type, pk_set: set[int] | None, **_: Any) -> None:
+def _audit_m2m(
+    sender: type, instance: Any, action: str, model: type, pk_set: set[int] | None, **_: Any
+) -> None:
     if not isinstance(instance, AuditedModel) or action not in {"post_add", "post_remove", "post_clear"}:
         return
     field_name = next(

@@ -39,9 +39,12 @@ class AuditedModel(models.Model):
     class Meta:
         abstract = True
 
+    _audit_snapshot: dict[str, Any] | None = None
+    _audit_delete: tuple[dict[str, Any], tuple[int | None, int | None], str] | None = None
+
     @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Any:
+        instance = super().from_db(db, field_names, values, **kwargs)
         instance._audit_snapshot = instance.audit_values()
         return instance
 

@@ -15,8 +15,13 @@ from steward.core.models import User
 
 
 class EmailBackend(BaseBackend):
-    def authenticate(self, request: HttpRequest | None, username: str | None = None,
-                     password: str | None = None, **kwargs: Any) -> User | None:
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> User | None:
         if not username or not password:
             return None
         user = User.unscoped.filter(email__iexact=username.strip()).first()

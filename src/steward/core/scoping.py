@@ -55,7 +55,9 @@ class Scope:
         if not self.covers_client(client_id):
             raise PermissionDenied("That client is outside your access.")
 
-    def narrowed(self, *, client_ids: Iterable[int] | None = None, permissions: Iterable[str] | None = None) -> Scope:
+    def narrowed(
+        self, *, client_ids: Iterable[int] | None = None, permissions: Iterable[str] | None = None
+    ) -> Scope:
         """A scope that is never wider than this one."""
         new_clients = self.client_ids
         if client_ids is not None:
@@ -120,7 +122,7 @@ class ScopedQuerySet(models.QuerySet[M], Generic[M]):
 
     def _fetch_all(self) -> None:
         self._require_scope()
-        super()._fetch_all()  # type: ignore[misc]
+        super()._fetch_all()
 
     def iterator(self, chunk_size: int | None = None) -> Any:
         self._require_scope()

@@ -58,8 +58,8 @@ class User(TenantOwned, AbstractBaseUser, AuditedModel):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects: ClassVar[ScopedManager[Any]] = ScopedManager()  # type: ignore[assignment]
-    unscoped: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[ScopedManager[Any]] = ScopedManager()
+    unscoped: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -131,8 +131,13 @@ class MfaDevice(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="mfa_device")
     encrypted_secret = models.TextField()
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    last_used_step = models.BigIntegerField(default=0, help_text="Replay guard: highest TOTP time step accepted.")
+    last_used_step = models.BigIntegerField(
+        default=0, help_text="Replay guard: highest TOTP time step accepted."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"authenticator of {self.user_id}"
 
 
 class RecoveryCode(models.Model):
@@ -145,6 +150,9 @@ class RecoveryCode(models.Model):
     class Meta:
         indexes = [models.Index(fields=["user", "code_hash"])]
 
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}"
+
 
 class LoginThrottle(models.Model):
     """Failed-login counter per source address (accounts keep theirs on the user row)."""
@@ -153,3 +161,6 @@ class LoginThrottle(models.Model):
     failures = models.PositiveIntegerField(default=0)
     window_started = models.DateTimeField(default=timezone.now)
     locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.key

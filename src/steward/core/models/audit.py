@@ -62,7 +62,7 @@ class AuditEntry(TenantOwned):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
-    objects: ClassVar[AuditManager] = AuditManager()  # type: ignore[assignment]
+    objects: ClassVar[AuditManager] = AuditManager()
 
     class Meta(TenantOwned.Meta):
         ordering = ["-seq"]
@@ -90,3 +90,6 @@ class AuditChainHead(models.Model):
 
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit chain head at #{self.last_seq}"

@@ -9,3 +9,6 @@ class SchedulerBeat(models.Model):
     name = models.CharField(max_length=60, unique=True)
     last_run_at = models.DateTimeField()
     runs = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.runs} runs)"

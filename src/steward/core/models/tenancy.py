@@ -128,7 +128,12 @@ class Contact(TenantOwned, AuditedModel):
         return self.full_name
 
     def clean(self) -> None:
-        if self.site_id and self.client_id and self.site is not None and self.site.client_id != self.client_id:
+        if (
+            self.site_id
+            and self.client_id
+            and self.site is not None
+            and self.site.client_id != self.client_id
+        ):
             raise ValidationError({"site": "That site belongs to another client."})
 
     def audit_ownership(self) -> tuple[int | None, int | None]:
