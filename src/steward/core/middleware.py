@@ -44,10 +44,8 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        if (
-            request.path.startswith("/api/")
-            or (getattr(request, "user", None)
-            and request.user.is_authenticated)
+        if request.path.startswith("/api/") or (
+            getattr(request, "user", None) and request.user.is_authenticated
         ):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
