@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
@@ -78,3 +79,18 @@ def login_as(client: HttpClient) -> Callable[[User], HttpClient]:
         return client
 
     return _login
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_postgresql_sessions(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Live-server threads can leave a connection open; end them so the test database drops."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

@@ -20,3 +20,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
     # One test database per run, so parallel runs on a shared server never collide.
     DATABASES["default"]["TEST"] = {"NAME": f"test_steward_{os.getpid()}"}  # noqa: F405
+    # Close connections after each request so no thread (e.g. the live server's) still
+    # holds the test database when it is dropped.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
