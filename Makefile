@@ -29,10 +29,12 @@ node_modules/.installed: package.json package-lock.json
 install: $(VENV)/.installed node_modules/.installed
 install-dev: $(VENV)/.installed-dev node_modules/.installed
 
+run: export STEWARD_SITE_URL ?= http://$(HOST):$(PORT)
+run: export STEWARD_COOKIE_SECURE ?= 0
 run: install
 	$(BIN)/steward migrate
 	$(BIN)/steward demo --if-empty
-	STEWARD_COOKIE_SECURE=$${STEWARD_COOKIE_SECURE:-0} $(BIN)/steward serve --host $(HOST) --port $(PORT) --with-worker
+	$(BIN)/steward serve --host $(HOST) --port $(PORT) --with-worker
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
 browser:
@@ -57,8 +59,10 @@ unit: install-dev browser
 
 test: lint typecheck unit
 
+# Benchmarks print a table and one JSON line each; figures go to docs/benchmarks.md.
+# Set STEWARD_BENCH_DATABASE_URL=postgresql://… to run them on PostgreSQL as well.
 bench: install-dev
-	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b || exit 1; done || echo "no benchmarks yet"
+	$(BIN)/python bench/web_lists.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
