@@ -68,7 +68,11 @@ def _walk(patterns: list[Any], namespace: str = "") -> Iterator[Route]:
 
 
 def all_routes() -> list[Route]:
-    return list(_walk(get_resolver().url_patterns))
+    """Every named route once (Django Ninja repeats a path's pattern for each operation)."""
+    unique: dict[str, Route] = {}
+    for route in _walk(get_resolver().url_patterns):
+        unique.setdefault(route.key, route)
+    return list(unique.values())
 
 
 def test_every_route_is_declared() -> None:
