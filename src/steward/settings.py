@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "huey.contrib.djhuey",
     "steward.core",
+    "steward.devices",
     "steward.web",
 ]
 

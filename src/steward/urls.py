@@ -1,11 +1,14 @@
 from django.urls import include, path
 
 from steward.api import api
+from steward.devices.agent_api import agent_api
 
 urlpatterns = [
     path("", include("steward.web.urls")),
     path("", include("steward.core.urls")),
+    path("", include("steward.devices.urls")),
     path("api/v1/", api.urls),
+    path("api/agent/v1/", agent_api.urls),
 ]
 
 handler400 = "steward.web.views.bad_request"

@@ -1,7 +1,25 @@
-"""Wire models shared by the Steward server and the endpoint agent.
+"""Wire models shared by the Steward server and the endpoint agent (pydantic v2)."""
 
-Empty until the agent issue: messages (check-in, inventory, job results) will be pydantic
-models defined here once, imported by both sides.
-"""
+from steward_protocol.messages import (
+    AGENT_API_PREFIX,
+    DEVICE_AUTH_SCHEME,
+    PROTOCOL_VERSION,
+    CheckInResponse,
+    EnrollRequest,
+    EnrollResponse,
+    Heartbeat,
+    Inventory,
+    InventoryResponse,
+)
 
-PROTOCOL_VERSION = 1
+__all__ = [
+    "AGENT_API_PREFIX",
+    "DEVICE_AUTH_SCHEME",
+    "PROTOCOL_VERSION",
+    "CheckInResponse",
+    "EnrollRequest",
+    "EnrollResponse",
+    "Heartbeat",
+    "Inventory",
+    "InventoryResponse",
+]

@@ -1,0 +1,1 @@
+"""Devices: enrollment, agent check-in ingest, inventory, change history, metrics, groups."""

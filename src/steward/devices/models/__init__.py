@@ -1,0 +1,46 @@
+from steward.devices.models.fleet import (
+    DEFAULT_CHECKIN_SECONDS,
+    WATCH_CHECKIN_SECONDS,
+    Device,
+    DeviceCredential,
+    DeviceGroup,
+    EnrollmentToken,
+    Tag,
+)
+from steward.devices.models.inventory import (
+    BackupJob,
+    DeviceChange,
+    DeviceFacts,
+    InstalledSoftware,
+    InventorySnapshot,
+    LocalAdmin,
+    NetworkInterface,
+    PendingUpdate,
+    PhysicalDisk,
+    ProtectionProduct,
+    VolumeEncryption,
+)
+from steward.devices.models.metrics import MetricRollup, MetricSample
+
+__all__ = [
+    "DEFAULT_CHECKIN_SECONDS",
+    "WATCH_CHECKIN_SECONDS",
+    "BackupJob",
+    "Device",
+    "DeviceChange",
+    "DeviceCredential",
+    "DeviceFacts",
+    "DeviceGroup",
+    "EnrollmentToken",
+    "InstalledSoftware",
+    "InventorySnapshot",
+    "LocalAdmin",
+    "MetricRollup",
+    "MetricSample",
+    "NetworkInterface",
+    "PendingUpdate",
+    "PhysicalDisk",
+    "ProtectionProduct",
+    "Tag",
+    "VolumeEncryption",
+]
