@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Simulated agents `make run` starts against the demo (a living fleet); AGENTS=0 for none.
+AGENTS ?= 250
 
 .PHONY: run test lint typecheck unit install install-dev static browser bench clean
 
@@ -34,7 +36,7 @@ run: export STEWARD_COOKIE_SECURE ?= 0
 run: install
 	$(BIN)/steward migrate
 	$(BIN)/steward demo --if-empty
-	$(BIN)/steward serve --host $(HOST) --port $(PORT) --with-worker
+	$(BIN)/steward serve --host $(HOST) --port $(PORT) --with-worker --simulate $(AGENTS)
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
 browser:
@@ -63,6 +65,7 @@ test: lint typecheck unit
 # Set STEWARD_BENCH_DATABASE_URL=postgresql://… to run them on PostgreSQL as well.
 bench: install-dev
 	$(BIN)/python bench/web_lists.py
+	$(BIN)/python bench/ingest.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -86,6 +86,7 @@ def register_routers(target: NinjaAPI) -> None:
     from steward.core.api import register as register_core
 
     register_core(target)
+    target.add_router("", "steward.devices.api.router")
 
 
 register_routers(api)

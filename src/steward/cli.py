@@ -120,11 +120,22 @@ def _require_migrated() -> None:
         )
 
 
-def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+# Threads per web worker process. gthread workers let one process answer many agents at once
+# while the heartbeat writer commits their heartbeats in groups (see bench/ingest.py).
+DEFAULT_THREADS = 8
+
+
+def _gunicorn_argv(
+    host: str, port: int, workers: int, threads: int = DEFAULT_THREADS, access_log: bool = True
+) -> list[str]:
     from gunicorn.config import KNOWN_SETTINGS
 
     argv = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", _bind(host, port)]
-    argv += ["--access-logfile", "-", "--graceful-timeout", "15"]
+    argv += ["-k", "gthread", "--threads", str(threads), "--graceful-timeout", "15"]
+    # Keep-alive connections: agents and their proxies reuse one connection per device.
+    argv += ["--keep-alive", "75", "--backlog", "2048"]
+    if access_log:
+        argv += ["--access-logfile", "-"]
     if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
         # Newer gunicorn opens a control socket in the home directory; Steward does not use
         # it, and two servers on one machine would fight over the path.
@@ -137,13 +148,16 @@ class _Children:
 
     def __init__(self) -> None:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.optional: set[str] = set()  # may exit without stopping the others
         self.stopping = False
         # Installed before any child starts, so an early Ctrl-C cannot orphan one.
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._on_signal)
 
-    def start(self, name: str, argv: list[str]) -> None:
+    def start(self, name: str, argv: list[str], *, optional: bool = False) -> None:
         self.procs[name] = subprocess.Popen(argv)  # noqa: S603  (our own interpreter and arguments)
+        if optional:
+            self.optional.add(name)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
@@ -152,6 +166,15 @@ class _Children:
         code = 0
         while not self.stopping:
             exited = {name: proc.returncode for name, proc in self.procs.items() if proc.poll() is not None}
+            for name in [name for name in exited if name in self.optional]:
+                err.print(
+                    Text(
+                        f"{name} exited with status {exited.pop(name)}; the rest keeps running.",
+                        style="yellow",
+                    )
+                )
+                self.optional.discard(name)
+                self.procs.pop(name)
             if exited:
                 name, returncode = next(iter(exited.items()))
                 err.print(Text(f"{name} exited with status {returncode}; stopping.", style="red"))
@@ -180,19 +203,34 @@ def serve(
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
     workers: int = typer.Option(2, min=1, max=64, help="Web worker processes (gunicorn)."),
     with_worker: bool = typer.Option(False, "--with-worker", help="Also run the jobs worker."),
+    threads: int = typer.Option(DEFAULT_THREADS, min=1, max=256, help="Threads per web worker (gthread)."),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log every request."),
+    simulate_agents: int = typer.Option(
+        0, "--simulate", min=0, max=100_000, help="Also run N simulated agents against this server (demo)."
+    ),
 ) -> None:
-    """Run the web server (gunicorn), optionally with the jobs worker."""
+    """Run the web server (gunicorn), optionally with the jobs worker and simulated agents."""
     setup_django()
     _require_migrated()
     children = _Children()
-    children.start("web server", _gunicorn_argv(host, port, workers))
+    children.start("web server", _gunicorn_argv(host, port, workers, threads, access_log))
     if with_worker:
         children.start("jobs worker", [sys.executable, "-m", "steward.cli", "worker"])
+    if simulate_agents:
+        argv = [sys.executable, "-m", "steward.cli", "simulate", "--agents", str(simulate_agents)]
+        argv += ["--server", _url(host, port), "--duration", "0", "--quiet"]
+        # A simulator that cannot start (no demo data) must not take the server down with it.
+        children.start("simulator", argv, optional=True)
+    extras = [
+        "the jobs worker" if with_worker else "",
+        f"{simulate_agents} simulated agents" if simulate_agents else "",
+    ]
+    extra = " and ".join(part for part in extras if part)
     out.print(
         Text.assemble(
             "Steward is running on ",
             (_url(host, port), "bold green"),
-            f"{' with the jobs worker' if with_worker else ''} (Ctrl-C to stop)",
+            f"{' with ' + extra if extra else ''} (Ctrl-C to stop)",
         )
     )
     code = children.wait()
@@ -231,6 +269,99 @@ def worker(
             graceful_signal="TERM",
             shutdown_timeout=STOP_TIMEOUT - 5,
         )
+
+
+@app.command()
+def simulate(
+    agents: int = typer.Option(..., "--agents", "-n", min=1, max=1_000_000, help="How many virtual agents."),
+    server: str = typer.Option(
+        "", help="Server URL (default: STEWARD_SITE_URL, else http://127.0.0.1:8000)."
+    ),
+    token: str = typer.Option(
+        "", help="Enrollment token for every agent (default: make tokens for the demo clients and sites)."
+    ),
+    duration: float = typer.Option(0, min=0, help="Seconds to run; 0 runs until Ctrl-C."),
+    interval: float | None = typer.Option(
+        None, min=0, help="Seconds between check-ins, overriding the server's interval (0: back to back)."
+    ),
+    speed: float = typer.Option(
+        1.0, min=0.001, help="Divide the server's interval by this (10: ten times faster)."
+    ),
+    seed: int = typer.Option(1, help="Fleet seed: the same seed gives the same machines."),
+    connections: int = typer.Option(100, min=1, max=10_000, help="HTTP connection pool size."),
+    state: str = typer.Option(
+        "",
+        help="State file keeping credentials between runs (default: in the data dir, with tokens made here).",
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print a line a minute instead of every 10 s."),
+) -> None:
+    """Run N virtual agents speaking the real protocol over HTTP against a server."""
+    import asyncio
+    from pathlib import Path
+
+    from steward.devices.simulator.runner import SimulationConfig, Target, run_simulation
+
+    state_file: Path | None = Path(state).expanduser() if state else None
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
+    if token:
+        targets = [Target(token.strip())]
+    else:
+        setup_django()
+        _require_migrated()
+        from steward.config import data_dir
+        from steward.devices.simulator.enrollment import NoProvider, demo_targets
+
+        if state_file is None:
+            state_file = data_dir() / "simulator" / f"seed-{seed}.json"
+        with domain_errors():
+            try:
+                targets = demo_targets(seed, state_file)
+            except NoProvider as exc:
+                fail(str(exc))
+    url = (server or os.environ.get("STEWARD_SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+    started = time.monotonic()
+
+    def progress(stats: Any, elapsed: float) -> None:
+        s = stats.as_dict()
+        out.print(
+            f"[dim]{elapsed:6.0f}s[/dim] enrolled {s['enrolled']}, heartbeats {s['heartbeats']} "
+            f"({s['heartbeat_errors']} errors), inventories {s['inventories']}, gone {s['gone']}, "
+            f"p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms"
+        )
+
+    config = SimulationConfig(
+        server=url,
+        agents=agents,
+        targets=targets,
+        duration=duration,
+        interval=interval,
+        speed=speed,
+        seed=seed,
+        connections=connections,
+        state_file=state_file,
+        progress=progress,
+        progress_every=60.0 if quiet else 10.0,
+    )
+    out.print(
+        f"Simulating {agents} agents (seed {seed}) against {url} over {len(targets)} enrollment token(s)"
+        f"{f' for {duration:g} s' if duration else ' until stopped'}."
+    )
+
+    async def main() -> Any:
+        config.stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, config.stop.set)
+        return await run_simulation(config)
+
+    stats = asyncio.run(main())
+    summary = stats.as_dict()
+    table = Table(title=f"Simulation ({time.monotonic() - started:.0f} s)", title_justify="left")
+    table.add_column("Measure")
+    table.add_column("Value", justify="right")
+    for key, value in summary.items():
+        table.add_row(key.replace("_", " "), str(value))
+    out.print(table)
 
 
 # --- setup ------------------------------------------------------------------------------

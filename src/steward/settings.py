@@ -190,3 +190,12 @@ LOGGING = {
         "django.security.DisallowedHost": {"level": "ERROR"},
     },
 }
+
+# --- devices ingest ---
+# Agent heartbeats go through a per-process group-commit writer (docs/ingest.md): request
+# threads wait until their heartbeat is committed, in batches of up to MAX_BATCH.
+STEWARD_INGEST_GROUP_COMMIT = config.env_bool("STEWARD_INGEST_GROUP_COMMIT", True)
+STEWARD_INGEST_MAX_BATCH = config.env_int("STEWARD_INGEST_MAX_BATCH", 500)
+STEWARD_INGEST_WAIT_SECONDS = config.env_int("STEWARD_INGEST_WAIT_SECONDS", 15)
+# A refused credential (revoked, quarantined) is remembered per process this long.
+STEWARD_AGENT_AUTH_CACHE_SECONDS = config.env_int("STEWARD_AGENT_AUTH_CACHE_SECONDS", 5)

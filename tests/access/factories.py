@@ -46,3 +46,48 @@ def markers_of_b(world: Any) -> list[str]:
         *(user.email for key, user in world.users.items() if key.endswith("_b")),
         "Bravo integration",
     ]
+
+
+# ---- Devices (fleet) ----------------------------------------------------------------
+
+
+def _device_of_b(world: Any) -> models.Model:
+    from steward.devices.models import Device
+
+    return Device.unscoped.create(client=world.client_b, site=world.site_b, hostname="BRAVO-SECRET-PC")
+
+
+def _enrollment_token_of_b(world: Any) -> models.Model:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from steward.devices.models import EnrollmentToken
+
+    return EnrollmentToken.unscoped.create(
+        client=world.client_b,
+        site=world.site_b,
+        name="Bravo Secret Enrollment",
+        prefix="b0b0b0b0",
+        token_hash="0" * 64,
+        expires_at=timezone.now() + dt.timedelta(days=7),
+    )
+
+
+def _device_group_of_b(world: Any) -> models.Model:
+    from steward.devices.models import DeviceGroup
+
+    group = DeviceGroup.unscoped.create(
+        provider=world.provider, client=world.client_b, name="Bravo Secret Group", kind="static"
+    )
+    group.devices.add(_device_of_b(world))
+    return group
+
+
+OBJECT_FACTORIES.update(
+    {
+        "devices.device": _device_of_b,
+        "devices.enrollmenttoken": _enrollment_token_of_b,
+        "devices.devicegroup": _device_group_of_b,
+    }
+)

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from steward.core.models import AuditEntry, Client, Contact, SchedulerBeat, Site, User
+from steward.devices.views.dashboard import fleet_widget
 from steward.jobs import queue_health
 from steward.web.context_processors import request_scope
 
@@ -59,7 +60,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .only("pk", "name", "created_at", "provider_id")
         .order_by("created_at")[:6],
         "recent_activity": AuditEntry.objects.for_scope(scope)[:10] if scope.can("audit.view") else [],
-        "widgets": [],  # later modules (devices, findings, tickets) add cards here
+        "widgets": [w for w in (fleet_widget(scope),) if w],  # modules add cards here
     }
     return render(request, "web/dashboard.html", context)
 

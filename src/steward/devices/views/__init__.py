@@ -1,0 +1,1 @@
+"""Web pages of the devices module: fleet list, device page, enrollment tokens, groups."""

@@ -1,0 +1,3 @@
+from steward_agent.cli import main
+
+raise SystemExit(main())
