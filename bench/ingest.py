@@ -195,7 +195,10 @@ async def _drive_httpx(spec: dict[str, Any]) -> dict[str, Any]:
 def _driver_main(spec: dict[str, Any], queue: Any) -> None:
     try:
         runner = _drive_httpx if spec.get("generator") == "httpx" else _drive_raw
-        queue.put(asyncio.run(runner(spec)))
+        cpu = time.process_time()
+        result = asyncio.run(runner(spec))
+        result["cpu_s"] = time.process_time() - cpu
+        queue.put(result)
     except BaseException as exc:  # report, never hang the parent
         queue.put({"ok": 0, "errors": 1, "statuses": {"crash": 1}, "samples": [repr(exc)], "latencies": []})
 
@@ -210,8 +213,14 @@ def run_phase(
     duration: float,
     warmup: float = 2.0,
     generator: str = "raw",
+    server_pid: int = 0,
 ) -> dict[str, Any]:
-    """Drive one phase with ``drivers`` processes; returns rate, latency percentiles, errors."""
+    """Drive one phase with ``drivers`` processes; returns rate, latency percentiles, errors.
+
+    Also the CPU time per request of the server (all gunicorn processes) and of the load
+    generator, over the whole phase including its warm-up, to show where the cores went.
+    """
+    server_cpu = server_cpu_seconds(server_pid)
     ctx = mp.get_context("fork")
     queue = ctx.Queue()
     procs = []
@@ -235,8 +244,11 @@ def run_phase(
         proc.join(timeout=10)
         if proc.is_alive():
             proc.kill()
+    server_cpu = server_cpu_seconds(server_pid) - server_cpu
     latencies = sorted(x for r in results for x in r["latencies"])
     ok = sum(r["ok"] for r in results)
+    # Requests over the whole phase (warm-up included), estimated from the measured rate.
+    total_requests = max(1.0, ok / duration * (duration + warmup))
     statuses: dict[str, int] = {}
     for r in results:
         for key, value in r["statuses"].items():
@@ -254,6 +266,10 @@ def run_phase(
         "p50_ms": pct(0.50),
         "p99_ms": pct(0.99),
         "mean_ms": round(statistics.fmean(latencies), 1) if latencies else 0.0,
+        "server_cpu_ms_per_req": round(server_cpu * 1000 / total_requests, 3),
+        "generator_cpu_ms_per_req": round(
+            sum(r.get("cpu_s", 0.0) for r in results) * 1000 / total_requests, 3
+        ),
     }
 
 
@@ -318,13 +334,36 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], deadline: float) -> Non
     raise SystemExit("the server did not answer within the deadline")
 
 
+def _server_processes(pid: int) -> list[Any]:
+    import psutil
+
+    try:
+        return [
+            p for p in psutil.Process(pid).children(recursive=True) if "gunicorn" in " ".join(p.cmdline())
+        ]
+    except psutil.Error:
+        return []
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of the gunicorn master and workers so far."""
+    import psutil
+
+    total = 0.0
+    for proc in _server_processes(pid) if pid else []:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
 def server_rss_mb(pid: int) -> float:
     import psutil
 
     try:
-        serve = psutil.Process(pid)
-        procs = [p for p in serve.children(recursive=True) if "gunicorn" in " ".join(p.cmdline())]
-        return round(sum(p.memory_info().rss for p in procs) / 1024**2, 1)
+        return round(sum(p.memory_info().rss for p in _server_processes(pid)) / 1024**2, 1)
     except psutil.Error:
         return 0.0
 
@@ -441,7 +480,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         started = time.monotonic()
         agents = enroll_agents(port, args.agents, tokens, args.seed)
         report["enroll_per_s"] = round(args.agents / (time.monotonic() - started), 1)
-        common = {"drivers": args.drivers, "connections": args.connections}
+        common = {"drivers": args.drivers, "connections": args.connections, "server_pid": server.pid}
 
         if args.compare:
             report["generators"] = {}
@@ -467,6 +506,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             duration=args.inventory_seconds,
             drivers=args.drivers,
             connections=min(args.connections, args.inventory_connections),
+            server_pid=server.pid,
         )
         report["server_rss_mb"] = server_rss_mb(server.pid)
         report["rows"] = count_rows(env)
@@ -530,7 +570,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--drivers", type=int, default=1, help="load generator processes")
-    parser.add_argument("--connections", type=int, default=64, help="concurrent keep-alive connections")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent keep-alive connections")
     parser.add_argument("--inventory-connections", type=int, default=8)
     parser.add_argument("--inventory-agents", type=int, default=200)
     parser.add_argument("--ceiling-seconds", type=float, default=15)
@@ -556,7 +596,10 @@ def main() -> None:
         f"\nAgent ingest on {report['database']}: {args.workers} workers x {args.threads} threads (gthread), "
         f"{args.agents} agents, {args.connections} connections from {args.drivers} generator process(es)\n"
     )
-    header = f"{'phase':34} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+    header = (
+        f"{'phase':34} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'server CPU ms/req':>18} {'generator CPU ms/req':>21}"
+    )
     print(header)
     print("-" * len(header))
     for label, r in (
@@ -564,7 +607,10 @@ def main() -> None:
         ("heartbeats (POST checkin)", beats),
         ("inventories, 300 software items", inv),
     ):
-        print(f"{label:34} {r['rate']:>9.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>7}")
+        print(
+            f"{label:34} {r['rate']:>9.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>7} "
+            f"{r['server_cpu_ms_per_req']:>18.3f} {r['generator_cpu_ms_per_req']:>21.3f}"
+        )
         if r["errors"]:
             print(f"{'':34} errors: {r['statuses']} {r['samples'][:1]}")
     print(
@@ -587,6 +633,8 @@ def main() -> None:
                 "ceiling_rps": ceiling["rate"],
                 "ratio": ratio,
                 "server_rss_mb": report["server_rss_mb"],
+                "server_cpu_ms_per_heartbeat": beats["server_cpu_ms_per_req"],
+                "server_cpu_ms_per_ping": ceiling["server_cpu_ms_per_req"],
                 "workers": args.workers,
                 "threads": args.threads,
                 "agents": args.agents,

@@ -204,7 +204,9 @@ def serve(
     workers: int = typer.Option(2, min=1, max=64, help="Web worker processes (gunicorn)."),
     with_worker: bool = typer.Option(False, "--with-worker", help="Also run the jobs worker."),
     threads: int = typer.Option(DEFAULT_THREADS, min=1, max=256, help="Threads per web worker (gthread)."),
-    access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log every request."),
+    access_log: bool | None = typer.Option(
+        None, "--access-log/--no-access-log", help="Log every request (default: on, off with --simulate)."
+    ),
     simulate_agents: int = typer.Option(
         0, "--simulate", min=0, max=100_000, help="Also run N simulated agents against this server (demo)."
     ),
@@ -213,6 +215,8 @@ def serve(
     setup_django()
     _require_migrated()
     children = _Children()
+    if access_log is None:
+        access_log = not simulate_agents  # simulated check-ins would drown the log
     children.start("web server", _gunicorn_argv(host, port, workers, threads, access_log))
     if with_worker:
         children.start("jobs worker", [sys.executable, "-m", "steward.cli", "worker"])
@@ -324,9 +328,10 @@ def simulate(
     def progress(stats: Any, elapsed: float) -> None:
         s = stats.as_dict()
         out.print(
-            f"[dim]{elapsed:6.0f}s[/dim] enrolled {s['enrolled']}, heartbeats {s['heartbeats']} "
-            f"({s['heartbeat_errors']} errors), inventories {s['inventories']}, gone {s['gone']}, "
-            f"p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms"
+            f"simulator {elapsed:.0f}s: {s['enrolled']} enrolled, {s['heartbeats']} heartbeats "
+            f"({s['heartbeat_errors']} errors, p99 {s['p99_ms']} ms), {s['inventories']} inventories, "
+            f"{s['gone']} gone for good",
+            soft_wrap=True,
         )
 
     config = SimulationConfig(

@@ -197,5 +197,7 @@ LOGGING = {
 STEWARD_INGEST_GROUP_COMMIT = config.env_bool("STEWARD_INGEST_GROUP_COMMIT", True)
 STEWARD_INGEST_MAX_BATCH = config.env_int("STEWARD_INGEST_MAX_BATCH", 500)
 STEWARD_INGEST_WAIT_SECONDS = config.env_int("STEWARD_INGEST_WAIT_SECONDS", 15)
+# The writer thread lowers the interpreter's GIL switch interval to this (0: leave it).
+STEWARD_INGEST_SWITCH_INTERVAL = float(os.environ.get("STEWARD_INGEST_SWITCH_INTERVAL", "0.001"))
 # A refused credential (revoked, quarantined) is remembered per process this long.
 STEWARD_AGENT_AUTH_CACHE_SECONDS = config.env_int("STEWARD_AGENT_AUTH_CACHE_SECONDS", 5)

@@ -4,6 +4,7 @@ cannot be reached, and a clean stop on SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -84,7 +85,13 @@ class Agent:
         self.inventory: Inventory | None = None
         self._inventory_at = 0.0
         self._want_inventory = False
+        # The hash of the inventory waiting in the spool, so a restart does not queue the
+        # same content again under a new message id.
         self._spooled_inventory_hash: str | None = None
+        queued = self.spool.newest("inventory")
+        if queued is not None:
+            with contextlib.suppress(ValueError):
+                self._spooled_inventory_hash = json.loads(queued.body).get("inventory_hash")
         self.online = True
 
     def close(self) -> None:
@@ -130,11 +137,10 @@ class Agent:
         replayed_ok = self.replay_spool()
         identity = collect_identity()
         self._check_identity(identity)
-        if self._inventory_due():
-            self._collect_inventory()
-        heartbeat = build_heartbeat(
-            self.credentials.device_id, identity, self.inventory.inventory_hash if self.inventory else None
-        )
+        # The heartbeat goes first (the inventory can take minutes to collect); it carries
+        # the hash of the newest inventory the agent knows of.
+        known = self.inventory.inventory_hash if self.inventory else self.state.last_inventory_hash
+        heartbeat = build_heartbeat(self.credentials.device_id, identity, known)
         body = heartbeat.model_dump_json()
         if not replayed_ok:
             self._spool_offline(heartbeat.message_id, body)
@@ -150,7 +156,7 @@ class Agent:
             return
         self._back_online()
         self._apply(response)
-        if self._want_inventory and self.inventory is None:
+        if self._inventory_due():
             self._collect_inventory()
         if self.inventory and (self._want_inventory or self._inventory_unsent()):
             self.send_inventory()
@@ -247,6 +253,8 @@ class Agent:
     def _spool_offline(self, heartbeat_id: uuid.UUID, body: str) -> None:
         """Queue this heartbeat and, once per new hash, the unsent inventory after it."""
         self._spool("heartbeat", str(heartbeat_id), body)
+        if self._inventory_due():
+            self._collect_inventory()
         if self.inventory is None or not (self._want_inventory or self._inventory_unsent()):
             return
         if self._spooled_inventory_hash == self.inventory.inventory_hash:

@@ -135,6 +135,14 @@ class Spool:
         rows = self._db.execute(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ()).fetchall()
         return [SpooledMessage(*row) for row in rows]
 
+    def newest(self, kind: str) -> SpooledMessage | None:
+        row = self._db.execute(
+            "SELECT seq, kind, message_id, body, queued_at, attempts FROM messages "
+            "WHERE kind = ? ORDER BY seq DESC LIMIT 1",
+            (kind,),
+        ).fetchone()
+        return SpooledMessage(*row) if row else None
+
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
 

@@ -21,7 +21,7 @@ from steward_agent.collectors.base import Outcome
 from steward_agent.config import StateDir
 from steward_agent.inventory import assemble
 from steward_agent.runner import Agent, ReEnrollRequired, jittered
-from steward_protocol.messages import OperatingSystem, Software
+from steward_protocol.messages import InventoryResponse, OperatingSystem, Software
 from tests.agent.fake_server import RunningServer
 
 
@@ -224,26 +224,17 @@ def test_offline_spool_replays_in_order_without_duplicates(
     # message (it stored it, the agent never heard): the replay stops there, nothing lost.
     agent = make_agent(state_dir)
     assert [m.message_id for m in agent.spool.pending()] == queued
-    app.drop_after_accept = 1
-    app.fail_next = 0
-    first = agent.spool.pending()[0]
+    original = agent.client.inventory
 
-    original = agent.client.checkin
-    calls = {"n": 0}
-
-    def checkin_then_lose_one(body: str) -> object:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            app.drop_after_accept = 1
-        else:
-            app.drop_after_accept = 0
+    def inventory_answer_lost(body: str) -> InventoryResponse:
+        app.drop_after_accept = 1  # stored server-side, then the connection drops
         return original(body)
 
-    app.drop_after_accept = 0
-    agent.client.checkin = checkin_then_lose_one  # type: ignore[method-assign]
+    agent.client.inventory = inventory_answer_lost  # type: ignore[method-assign]
     agent.cycle()
-    assert [mid for _, mid in app.received][:1] == [first.message_id]
-    agent.client.checkin = original  # type: ignore[method-assign]
+    assert [mid for _, mid in app.received] == queued[:2]
+    assert len(agent.spool) == len(queued) - 1 + 1  # the inventory stays, plus this heartbeat
+    agent.client.inventory = original  # type: ignore[method-assign]
     agent.cycle()  # the rest is replayed, the lost one again: the server recognises it
     assert len(agent.spool) == 0
     accepted_ids = [mid for _, mid in app.accepted]

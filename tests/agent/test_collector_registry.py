@@ -75,8 +75,9 @@ def test_failures_are_reported_and_others_still_run() -> None:
 
 
 def test_every_platform_registers_every_section() -> None:
-    for platform in ("linux", "windows", "macos"):
-        sections = {c.section for c in base.collectors_for(platform)}  # type: ignore[arg-type]
+    platforms: tuple[base.Platform, ...] = ("linux", "windows", "macos")
+    for platform in platforms:
+        sections = {c.section for c in base.collectors_for(platform)}
         assert sections == set(base.SECTIONS), platform
 
 

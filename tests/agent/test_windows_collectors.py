@@ -117,7 +117,7 @@ class FakeWinreg:
     def __init__(self, views: dict[int, dict[str, dict[str, Any]]]) -> None:
         self.views = views
 
-    def OpenKey(self, parent: Any, sub: str, reserved: int = 0, access: int = 0) -> Any:  # noqa: N802
+    def OpenKey(self, parent: Any, sub: str, reserved: int = 0, access: int = 0) -> Any:
         if parent == self.HKEY_LOCAL_MACHINE:
             view = access & (self.KEY_WOW64_64KEY | self.KEY_WOW64_32KEY)
             if view not in self.views:
@@ -125,13 +125,13 @@ class FakeWinreg:
             return ("root", view)
         return ("app", parent[1], sub)
 
-    def EnumKey(self, key: Any, index: int) -> str:  # noqa: N802
+    def EnumKey(self, key: Any, index: int) -> str:
         names = list(self.views[key[1]])
         if index >= len(names):
             raise OSError("no more items")
         return names[index]
 
-    def QueryValueEx(self, key: Any, name: str) -> tuple[Any, int]:  # noqa: N802
+    def QueryValueEx(self, key: Any, name: str) -> tuple[Any, int]:
         values = self.views[key[1]][key[2]]
         if name not in values:
             raise FileNotFoundError(name)

@@ -67,7 +67,9 @@ def enroll_body(token: str, n: int = 1, **over: Any) -> dict[str, Any]:
     return body
 
 
-def heartbeat_body(device_id: uuid.UUID | str, ident: dict[str, Any] | None = None, **over: Any) -> dict[str, Any]:
+def heartbeat_body(
+    device_id: uuid.UUID | str, ident: dict[str, Any] | None = None, **over: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "message_id": str(uuid.uuid4()),
         "device_id": str(device_id),
@@ -121,7 +123,12 @@ BASE_INVENTORY: dict[str, Any] = {
     ],
     "updates": {
         "pending": [
-            {"update_id": "KB5034123", "title": "2024-01 Cumulative Update", "severity": "critical", "is_security": True},
+            {
+                "update_id": "KB5034123",
+                "title": "2024-01 Cumulative Update",
+                "severity": "critical",
+                "is_security": True,
+            },
             {"update_id": "KB5034441", "title": "WinRE update", "severity": "important", "is_security": True},
             {"update_id": "KB890830", "title": "Malicious Software Removal Tool", "severity": "moderate"},
         ],
@@ -191,14 +198,18 @@ class Agent:
         response = self.post("/enroll", body)
         assert response.status_code == 201, response.content
         data = response.json()
-        return Enrolled(uuid.UUID(data["device_id"]), data["credential"], data["reinstalled"], body["identity"])
+        return Enrolled(
+            uuid.UUID(data["device_id"]), data["credential"], data["reinstalled"], body["identity"]
+        )
 
     def checkin(self, enrolled: Enrolled, **over: Any) -> Any:
         body = heartbeat_body(enrolled.device_id, enrolled.ident, **over)
         return self.post("/checkin", body, credential=enrolled.credential)
 
     def inventory(self, enrolled: Enrolled, **over: Any) -> Any:
-        return self.post("/inventory", inventory_body(enrolled.device_id, **over), credential=enrolled.credential)
+        return self.post(
+            "/inventory", inventory_body(enrolled.device_id, **over), credential=enrolled.credential
+        )
 
 
 @pytest.fixture

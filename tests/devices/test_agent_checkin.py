@@ -54,9 +54,13 @@ def test_checkin_stores_a_sample_and_the_hot_columns(agent: Agent, enrolled: Enr
 
 
 def test_watch_mode_answers_five_seconds(agent: Agent, enrolled: Enrolled) -> None:
-    Device.unscoped.filter(uid=enrolled.device_id).update(watch_until=timezone.now() + dt.timedelta(minutes=5))
+    Device.unscoped.filter(uid=enrolled.device_id).update(
+        watch_until=timezone.now() + dt.timedelta(minutes=5)
+    )
     assert agent.checkin(enrolled).json()["interval_seconds"] == 5
-    Device.unscoped.filter(uid=enrolled.device_id).update(watch_until=timezone.now() - dt.timedelta(seconds=1))
+    Device.unscoped.filter(uid=enrolled.device_id).update(
+        watch_until=timezone.now() - dt.timedelta(seconds=1)
+    )
     assert agent.checkin(enrolled).json()["interval_seconds"] == 60
 
 
@@ -104,7 +108,9 @@ def test_hostname_and_agent_version_changes_are_history(agent: Agent, enrolled: 
         (b'"a string"', 422, None),
     ],
 )
-def test_malformed_bodies(agent: Agent, enrolled: Enrolled, raw: bytes, status: int, detail: str | None) -> None:
+def test_malformed_bodies(
+    agent: Agent, enrolled: Enrolled, raw: bytes, status: int, detail: str | None
+) -> None:
     response = agent.post("/checkin", raw=raw, credential=enrolled.credential)
     assert response.status_code == status
     if detail:
@@ -150,7 +156,9 @@ def test_oversized_body_is_refused_before_parsing(agent: Agent, enrolled: Enroll
     assert samples(enrolled.device_id) == []
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"]
+)
 def test_non_json_content_type_is_refused(agent: Agent, enrolled: Enrolled, content_type: str) -> None:
     body = json.dumps(heartbeat_body(enrolled.device_id, enrolled.ident))
     response = agent.post("/checkin", raw=body, credential=enrolled.credential, content_type=content_type)
@@ -276,13 +284,21 @@ def test_clone_gets_its_own_device_and_credential(agent: Agent, world: Any, enro
 def test_clone_asking_again_gets_the_same_record(agent: Agent, enrolled: Enrolled) -> None:
     """The answer with the new credential was lost: the clone retries with the old one."""
     clone_ident = identity(2)
-    first = agent.post("/checkin", heartbeat_body(enrolled.device_id, clone_ident), credential=enrolled.credential)
-    again = agent.post("/checkin", heartbeat_body(enrolled.device_id, clone_ident), credential=enrolled.credential)
+    first = agent.post(
+        "/checkin", heartbeat_body(enrolled.device_id, clone_ident), credential=enrolled.credential
+    )
+    again = agent.post(
+        "/checkin", heartbeat_body(enrolled.device_id, clone_ident), credential=enrolled.credential
+    )
     assert first.json()["new_device_id"] == again.json()["new_device_id"]
     assert Device.unscoped.count() == 2
     # Only the newest credential of the clone is live.
-    old = Enrolled(uuid.UUID(first.json()["new_device_id"]), first.json()["new_credential"], False, clone_ident)
-    new = Enrolled(uuid.UUID(again.json()["new_device_id"]), again.json()["new_credential"], False, clone_ident)
+    old = Enrolled(
+        uuid.UUID(first.json()["new_device_id"]), first.json()["new_credential"], False, clone_ident
+    )
+    new = Enrolled(
+        uuid.UUID(again.json()["new_device_id"]), again.json()["new_credential"], False, clone_ident
+    )
     assert agent.checkin(old).status_code == 401
     assert agent.checkin(new).status_code == 200
 

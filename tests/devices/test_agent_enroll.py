@@ -57,7 +57,9 @@ def test_enroll_creates_device_and_a_working_credential(agent: Agent, world: Any
 def test_enrollment_is_attributed_to_the_token(agent: Agent, token_a: Any) -> None:
     token, text = token_a
     enrolled = agent.enroll(text)
-    entry = AuditEntry.unscoped.get(object_type="devices.device", object_id=str(enrolled.device.pk), action="create")
+    entry = AuditEntry.unscoped.get(
+        object_type="devices.device", object_id=str(enrolled.device.pk), action="create"
+    )
     assert entry.actor_type == "system"
     assert entry.actor_label == f"enroll-token:{token.prefix}"
 
@@ -119,7 +121,11 @@ def test_two_agents_racing_for_the_last_use(world: Any) -> None:
         try:
             http = HttpClient()
             barrier.wait()
-            statuses.append(http.post("/api/agent/v1/enroll", enroll_body(text, n), content_type="application/json").status_code)
+            statuses.append(
+                http.post(
+                    "/api/agent/v1/enroll", enroll_body(text, n), content_type="application/json"
+                ).status_code
+            )
         finally:
             connection.close()
 
@@ -171,7 +177,10 @@ def test_reinstall_takes_over_the_same_device(agent: Agent, token_a: Any) -> Non
 @pytest.mark.parametrize(
     ("first_ident", "second_ident"),
     [
-        ({"machine_id": "", "hardware_uuid": ""}, {"machine_id": "", "hardware_uuid": ""}),  # serial + hostname
+        (
+            {"machine_id": "", "hardware_uuid": ""},
+            {"machine_id": "", "hardware_uuid": ""},
+        ),  # serial + hostname
         ({"hardware_uuid": ""}, {"hardware_uuid": ""}),  # machine id
     ],
 )

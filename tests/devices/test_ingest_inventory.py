@@ -14,7 +14,11 @@ from tests.devices.conftest import BASE_INVENTORY, GIB, Agent, Enrolled, invento
 
 
 def changes(enrolled: Enrolled) -> list[str]:
-    return list(m.DeviceChange.unscoped.filter(device__uid=enrolled.device_id).order_by("pk").values_list("summary", flat=True))
+    return list(
+        m.DeviceChange.unscoped.filter(device__uid=enrolled.device_id)
+        .order_by("pk")
+        .values_list("summary", flat=True)
+    )
 
 
 def inventory_changes(enrolled: Enrolled) -> list[str]:
@@ -216,7 +220,11 @@ def test_software_diff_handles_several_versions_of_one_name() -> None:
     old = [("Visual C++ Redistributable", "2015"), ("Visual C++ Redistributable", "2019")]
     new = [("Visual C++ Redistributable", "2019"), ("Visual C++ Redistributable", "2022")]
     assert [c.summary for c in diff_software(old, new)] == ["Visual C++ Redistributable 2015 → 2022"]
-    new = [("Visual C++ Redistributable", "2019"), ("Visual C++ Redistributable", "2022"), ("visual c++ redistributable", "2013")]
+    new = [
+        ("Visual C++ Redistributable", "2019"),
+        ("Visual C++ Redistributable", "2022"),
+        ("visual c++ redistributable", "2013"),
+    ]
     assert sorted(c.summary for c in diff_software(old, new)) == [
         "Installed Visual C++ Redistributable 2013",
         "Installed Visual C++ Redistributable 2022",

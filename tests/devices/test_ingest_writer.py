@@ -35,9 +35,13 @@ def enroll_devices(world: Any, count: int) -> list[tuple[credentials.Authenticat
     return out
 
 
-def submission(auth: credentials.AuthenticatedDevice, ident: dict[str, Any], **over: Any) -> ingest.Submission:
+def submission(
+    auth: credentials.AuthenticatedDevice, ident: dict[str, Any], **over: Any
+) -> ingest.Submission:
     hb = Heartbeat.model_validate(heartbeat_body(auth.device_uid, ident, **over))
-    return ingest.Submission(auth=auth, row=ingest.HeartbeatRow.from_heartbeat(auth.device_id, hb, timezone.now()))
+    return ingest.Submission(
+        auth=auth, row=ingest.HeartbeatRow.from_heartbeat(auth.device_id, hb, timezone.now())
+    )
 
 
 def slow(delay: float) -> ingest.FlushFn:
@@ -154,7 +158,9 @@ def test_failed_flush_acknowledges_nothing(world: Any) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_failure_inside_the_transaction_rolls_the_batch_back(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_inside_the_transaction_rolls_the_batch_back(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Samples were inserted, then the hot-column update failed: none of it may remain."""
     devices = enroll_devices(world, 2)
 
@@ -171,7 +177,9 @@ def test_failure_inside_the_transaction_rolls_the_batch_back(world: Any, monkeyp
     assert MetricSample.unscoped.count() == 0
 
 
-def test_failed_flush_answers_503_over_http(agent: Any, enrolled: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_flush_answers_503_over_http(
+    agent: Any, enrolled: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def fail(rows: Any) -> None:
         raise DatabaseError("disk I/O error")
 

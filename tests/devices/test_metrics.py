@@ -26,9 +26,16 @@ def other(world: Any) -> Device:
     return Device.unscoped.create(client=world.client_b, hostname="METRICS-B")
 
 
-def sample(device: Device, ts: int, cpu: float, memory: float = 50.0, disk: float | None = 10.0) -> MetricSample:
+def sample(
+    device: Device, ts: int, cpu: float, memory: float = 50.0, disk: float | None = 10.0
+) -> MetricSample:
     return MetricSample(
-        device=device, message_id=uuid.uuid4(), ts=ts, cpu_percent=cpu, memory_percent=memory, disk_percent=disk
+        device=device,
+        message_id=uuid.uuid4(),
+        ts=ts,
+        cpu_percent=cpu,
+        memory_percent=memory,
+        disk_percent=disk,
     )
 
 
@@ -73,7 +80,11 @@ def test_five_minute_rollup(device: Device, other: Device) -> None:
 def test_first_rollup_reaches_back_a_day(device: Device) -> None:
     now = T0 + 10 * DAY
     MetricSample.unscoped.bulk_create(
-        [sample(device, now - DAY + 300, 10), sample(device, now - 3600, 20), sample(device, now - 2 * DAY, 30)]
+        [
+            sample(device, now - DAY + 300, 10),
+            sample(device, now - 3600, 20),
+            sample(device, now - 2 * DAY, 30),
+        ]
     )
     metrics.rollup_five_minutes(now=now)
     assert sorted(rollups(device, 300)) == [now - DAY + 300, now - 3600]
@@ -82,12 +93,39 @@ def test_first_rollup_reaches_back_a_day(device: Device) -> None:
 def test_hourly_rollup_weights_by_samples(device: Device) -> None:
     MetricRollup.unscoped.bulk_create(
         [
-            MetricRollup(device=device, resolution=300, bucket=T0, samples=2, cpu_avg=20, cpu_max=30,
-                         memory_avg=40, memory_max=45, disk_max=50),
-            MetricRollup(device=device, resolution=300, bucket=T0 + 300, samples=1, cpu_avg=50, cpu_max=50,
-                         memory_avg=70, memory_max=70, disk_max=None),
-            MetricRollup(device=device, resolution=300, bucket=T0 + 3600, samples=4, cpu_avg=5, cpu_max=9,
-                         memory_avg=10, memory_max=11, disk_max=12),
+            MetricRollup(
+                device=device,
+                resolution=300,
+                bucket=T0,
+                samples=2,
+                cpu_avg=20,
+                cpu_max=30,
+                memory_avg=40,
+                memory_max=45,
+                disk_max=50,
+            ),
+            MetricRollup(
+                device=device,
+                resolution=300,
+                bucket=T0 + 300,
+                samples=1,
+                cpu_avg=50,
+                cpu_max=50,
+                memory_avg=70,
+                memory_max=70,
+                disk_max=None,
+            ),
+            MetricRollup(
+                device=device,
+                resolution=300,
+                bucket=T0 + 3600,
+                samples=4,
+                cpu_avg=5,
+                cpu_max=9,
+                memory_avg=10,
+                memory_max=11,
+                disk_max=12,
+            ),
         ]
     )
     metrics.rollup_hourly(now=T0 + 3600 + 60, since=T0)
@@ -105,17 +143,49 @@ def test_retention_deletes_in_batches(device: Device) -> None:
     )
     MetricRollup.unscoped.bulk_create(
         [
-            MetricRollup(device=device, resolution=300, bucket=now - 31 * DAY - i * 300, samples=1, cpu_avg=1,
-                         cpu_max=1, memory_avg=1, memory_max=1)
+            MetricRollup(
+                device=device,
+                resolution=300,
+                bucket=now - 31 * DAY - i * 300,
+                samples=1,
+                cpu_avg=1,
+                cpu_max=1,
+                memory_avg=1,
+                memory_max=1,
+            )
             for i in range(5)
         ]
         + [
-            MetricRollup(device=device, resolution=300, bucket=now - 600, samples=1, cpu_avg=1, cpu_max=1,
-                         memory_avg=1, memory_max=1),
-            MetricRollup(device=device, resolution=3600, bucket=now - 366 * DAY, samples=1, cpu_avg=1,
-                         cpu_max=1, memory_avg=1, memory_max=1),
-            MetricRollup(device=device, resolution=3600, bucket=now - 364 * DAY, samples=1, cpu_avg=1,
-                         cpu_max=1, memory_avg=1, memory_max=1),
+            MetricRollup(
+                device=device,
+                resolution=300,
+                bucket=now - 600,
+                samples=1,
+                cpu_avg=1,
+                cpu_max=1,
+                memory_avg=1,
+                memory_max=1,
+            ),
+            MetricRollup(
+                device=device,
+                resolution=3600,
+                bucket=now - 366 * DAY,
+                samples=1,
+                cpu_avg=1,
+                cpu_max=1,
+                memory_avg=1,
+                memory_max=1,
+            ),
+            MetricRollup(
+                device=device,
+                resolution=3600,
+                bucket=now - 364 * DAY,
+                samples=1,
+                cpu_avg=1,
+                cpu_max=1,
+                memory_avg=1,
+                memory_max=1,
+            ),
         ]
     )
     report = metrics.apply_retention(now=now, batch=2)
@@ -141,10 +211,28 @@ def test_metric_series_picks_the_resolution(device: Device) -> None:
     MetricSample.unscoped.bulk_create([sample(device, now - 7200, 10), sample(device, now - 60, 20)])
     MetricRollup.unscoped.bulk_create(
         [
-            MetricRollup(device=device, resolution=300, bucket=now - 2 * DAY, samples=3, cpu_avg=15, cpu_max=25,
-                         memory_avg=30, memory_max=35, disk_max=40),
-            MetricRollup(device=device, resolution=3600, bucket=now - 35 * DAY, samples=12, cpu_avg=5,
-                         cpu_max=8, memory_avg=6, memory_max=7, disk_max=9),
+            MetricRollup(
+                device=device,
+                resolution=300,
+                bucket=now - 2 * DAY,
+                samples=3,
+                cpu_avg=15,
+                cpu_max=25,
+                memory_avg=30,
+                memory_max=35,
+                disk_max=40,
+            ),
+            MetricRollup(
+                device=device,
+                resolution=3600,
+                bucket=now - 35 * DAY,
+                samples=12,
+                cpu_avg=5,
+                cpu_max=8,
+                memory_avg=6,
+                memory_max=7,
+                disk_max=9,
+            ),
         ]
     )
     day = metrics.metric_series(device, 24, now=now)

@@ -102,7 +102,12 @@ def add_inventory(device: Device, now: dt.datetime) -> None:
         pending_since=now - dt.timedelta(days=9),
     )
     PhysicalDisk.unscoped.create(
-        device=device, name="disk0", model="Samsung 980", size_bytes=512 * 10**9, media="nvme", smart_status="ok"
+        device=device,
+        name="disk0",
+        model="Samsung 980",
+        size_bytes=512 * 10**9,
+        media="nvme",
+        smart_status="ok",
     )
     NetworkInterface.unscoped.create(
         device=device, name="Ethernet", mac="00:11:22:33:44:55", addresses=["10.0.0.5/24"], is_up=True

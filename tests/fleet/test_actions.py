@@ -58,7 +58,10 @@ def test_revoke_credential(world, fleet, login_as):
     credential = DeviceCredential.objects.get(device=device)
     assert credential.revoked_at is not None
     assert _actions(device)[-1] == "device_credentials_revoked"
-    assert login_as(world.users["client_it_a"]).post(reverse("device_revoke", args=[device.pk])).status_code == 403
+    assert (
+        login_as(world.users["client_it_a"]).post(reverse("device_revoke", args=[device.pk])).status_code
+        == 403
+    )
 
 
 def test_watch_sets_fast_check_ins_for_ten_minutes(world, fleet, login_as):
@@ -67,7 +70,9 @@ def test_watch_sets_fast_check_ins_for_ten_minutes(world, fleet, login_as):
     response = login_as(world.users["client_it_a"]).post(reverse("device_watch", args=[device.pk]))
     assert response.status_code == 302
     device.refresh_from_db()
-    assert before + dt.timedelta(minutes=10) <= device.watch_until <= timezone.now() + dt.timedelta(minutes=10)
+    assert (
+        before + dt.timedelta(minutes=10) <= device.watch_until <= timezone.now() + dt.timedelta(minutes=10)
+    )
     assert device.effective_interval() == WATCH_CHECKIN_SECONDS
     assert device.effective_interval(device.watch_until + dt.timedelta(seconds=1)) == device.checkin_interval
     assert _actions(device)[-1] == "device_watch"
@@ -81,9 +86,12 @@ def test_watch_sets_fast_check_ins_for_ten_minutes(world, fleet, login_as):
 def test_request_inventory(world, fleet, login_as):
     device = fleet["a1"]
     Device.unscoped.filter(pk=device.pk).update(want_inventory=False)
-    assert login_as(world.users["client_it_a"]).post(
-        reverse("device_request_inventory", args=[device.pk])
-    ).status_code == 302
+    assert (
+        login_as(world.users["client_it_a"])
+        .post(reverse("device_request_inventory", args=[device.pk]))
+        .status_code
+        == 302
+    )
     device.refresh_from_db()
     assert device.want_inventory is True
     assert _actions(device)[-1] == "device_inventory_requested"
@@ -94,7 +102,12 @@ def test_edit_site_display_name_tags_notes(world, fleet, login_as):
     http = login_as(world.users["client_it_a"])
     response = http.post(
         reverse("device_edit", args=[device.pk]),
-        {"display_name": "Backup server", "site": world.site_a.pk, "tags": "VIP, rack 2, vip", "notes": "Rack 2"},
+        {
+            "display_name": "Backup server",
+            "site": world.site_a.pk,
+            "tags": "VIP, rack 2, vip",
+            "notes": "Rack 2",
+        },
     )
     assert response.status_code == 302
     device.refresh_from_db()
@@ -110,7 +123,10 @@ def test_edit_site_display_name_tags_notes(world, fleet, login_as):
 
 def test_delete_is_for_provider_admins(world, fleet, login_as):
     device = fleet["a2"]
-    assert login_as(world.users["technician_a"]).post(reverse("device_delete", args=[device.pk])).status_code == 403
+    assert (
+        login_as(world.users["technician_a"]).post(reverse("device_delete", args=[device.pk])).status_code
+        == 403
+    )
     http = login_as(world.users["provider_admin"])
     assert http.get(reverse("device_delete", args=[device.pk])).status_code == 200
     assert http.post(reverse("device_delete", args=[device.pk])).status_code == 302

@@ -58,7 +58,9 @@ def test_detail_and_sub_resources(world, fleet, api_as):
     assert api.get(f"/devices/{pk}/metrics", {"hours": 0}).status_code == 422
 
 
-@pytest.mark.parametrize("path", ["/devices/{b}", "/devices/{b}/software", "/devices/999999", "/devices/99999999999999999999"])
+@pytest.mark.parametrize(
+    "path", ["/devices/{b}", "/devices/{b}/software", "/devices/999999", "/devices/99999999999999999999"]
+)
 def test_other_and_unknown_devices_are_404(world, fleet, api_as, path):
     api = api_as(world.users["client_it_a"])
     assert api.get(path.format(b=fleet["b1"].pk)).status_code == 404
@@ -68,11 +70,18 @@ def test_patch(world, fleet, api_as):
     api = api_as(world.users["client_it_a"])
     pk = fleet["a2"].pk
     response = api.send(
-        "PATCH", f"/devices/{pk}", {"display_name": "Backup", "site_id": world.site_a.pk, "tags": ["VIP"], "notes": "n"}
+        "PATCH",
+        f"/devices/{pk}",
+        {"display_name": "Backup", "site_id": world.site_a.pk, "tags": ["VIP"], "notes": "n"},
     )
     assert response.status_code == 200, response.content
     body = response.json()
-    assert (body["display_name"], body["site_id"], body["tags"], body["notes"]) == ("Backup", world.site_a.pk, ["VIP"], "n")
+    assert (body["display_name"], body["site_id"], body["tags"], body["notes"]) == (
+        "Backup",
+        world.site_a.pk,
+        ["VIP"],
+        "n",
+    )
     assert api.send("PATCH", f"/devices/{pk}", {"site_id": None}).json()["site_id"] is None
     for bad in (
         {"site_id": world.site_b.pk},
@@ -85,7 +94,10 @@ def test_patch(world, fleet, api_as):
         response = api.send("PATCH", f"/devices/{pk}", bad)
         assert response.status_code == 422, (bad, response.content)
     assert api.send("PATCH", f"/devices/{pk}", raw="{not json").status_code == 400
-    assert api_as(world.users["client_admin_a"]).send("PATCH", f"/devices/{pk}", {"notes": "x"}).status_code == 403
+    assert (
+        api_as(world.users["client_admin_a"]).send("PATCH", f"/devices/{pk}", {"notes": "x"}).status_code
+        == 403
+    )
 
 
 def test_actions(world, fleet, api_as):
@@ -122,12 +134,17 @@ def test_end_user_has_no_devices(world, fleet, api_as):
 def test_enrollment_tokens(world, api_as, settings):
     settings.SITE_URL = "https://steward.example"
     api = api_as(world.users["client_it_a"])
-    response = api.send("POST", "/enrollment-tokens", {"client_id": world.client_a.pk, "name": "Laptops", "max_uses": 3})
+    response = api.send(
+        "POST", "/enrollment-tokens", {"client_id": world.client_a.pk, "name": "Laptops", "max_uses": 3}
+    )
     assert response.status_code == 201, response.content
     created = response.json()
     token = EnrollmentToken.unscoped.get(pk=created["id"])
     assert token.token_hash == hashlib.sha256(created["secret"].encode()).hexdigest()
-    assert created["command"] == f"steward-agent enroll --server https://steward.example --token {created['secret']}"
+    assert (
+        created["command"]
+        == f"steward-agent enroll --server https://steward.example --token {created['secret']}"
+    )
     shown = api.get(f"/enrollment-tokens/{token.pk}").json()
     assert "secret" not in shown and shown["status"] == "active"
     assert api.get("/enrollment-tokens").json()["count"] == 1
@@ -164,7 +181,9 @@ def test_device_groups(world, fleet, api_as):
         {"name": "Desk", "client_id": world.client_a.pk, "device_ids": [fleet["a1"].pk]},
     ).json()
     assert api.get(f"/device-groups/{static['id']}/devices").json()["count"] == 1
-    patched = api.send("PATCH", f"/device-groups/{static['id']}", {"device_ids": [fleet["a1"].pk, fleet["a2"].pk]})
+    patched = api.send(
+        "PATCH", f"/device-groups/{static['id']}", {"device_ids": [fleet["a1"].pk, fleet["a2"].pk]}
+    )
     assert patched.status_code == 200
     assert api.get(f"/device-groups/{static['id']}/devices").json()["count"] == 2
     assert api.get("/devices", {"group_id": static["id"]}).json()["count"] == 2
@@ -179,5 +198,8 @@ def test_device_groups(world, fleet, api_as):
         assert api.send("POST", "/device-groups", bad).status_code == 422, bad
     assert api.send("DELETE", f"/device-groups/{dynamic['id']}").status_code == 204
     assert not DeviceGroup.unscoped.filter(pk=dynamic["id"]).exists()
-    assert api_as(world.users["client_admin_a"]).send("DELETE", f"/device-groups/{static['id']}").status_code == 403
+    assert (
+        api_as(world.users["client_admin_a"]).send("DELETE", f"/device-groups/{static['id']}").status_code
+        == 403
+    )
     assert api_as(world.users["client_it_b"]).get(f"/device-groups/{static['id']}").status_code == 404

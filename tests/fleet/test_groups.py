@@ -17,7 +17,12 @@ def test_dynamic_group_from_the_fleet_filters(world, fleet, login_as):
     http = login_as(world.users["client_it_a"])
     response = http.post(
         reverse("device_group_create"),
-        {"name": "Linux servers", "client": world.client_a.pk, "kind": "dynamic", "filter": "os=linux&kind=server"},
+        {
+            "name": "Linux servers",
+            "client": world.client_a.pk,
+            "kind": "dynamic",
+            "filter": "os=linux&kind=server",
+        },
     )
     assert response.status_code == 302
     group = DeviceGroup.unscoped.get()
@@ -38,7 +43,12 @@ def test_static_group_by_hostnames(world, fleet, login_as):
     http = login_as(world.users["technician_a"])
     response = http.post(
         reverse("device_group_create"),
-        {"name": "Front desk", "client": world.client_a.pk, "kind": "static", "members": "alpha-pc-01\nALPHA-SRV\n"},
+        {
+            "name": "Front desk",
+            "client": world.client_a.pk,
+            "kind": "static",
+            "members": "alpha-pc-01\nALPHA-SRV\n",
+        },
     )
     assert response.status_code == 302
     group = DeviceGroup.unscoped.get()
@@ -50,7 +60,8 @@ def test_static_group_by_hostnames(world, fleet, login_as):
     )
     assert response.status_code == 200 and "members" in response.context["form"].errors
     response = http.post(
-        reverse("device_group_edit", args=[group.pk]), {"name": "Front desk", "kind": "static", "members": "ALPHA-PC-01"}
+        reverse("device_group_edit", args=[group.pk]),
+        {"name": "Front desk", "kind": "static", "members": "ALPHA-PC-01"},
     )
     assert response.status_code == 302
     assert list(group.devices.values_list("hostname", flat=True)) == ["ALPHA-PC-01"]
@@ -71,7 +82,8 @@ def test_bad_filters_and_provider_wide_rules(world, fleet, login_as):
     with pytest.raises(ValidationError):
         services.create_group(Scope.for_user(world.users["client_it_a"]), {"name": "x", "client_id": None})
     group = services.create_group(
-        Scope.for_user(world.users["provider_admin"]), {"name": "All laptops", "kind": "dynamic", "filter": {"kind": "laptop"}}
+        Scope.for_user(world.users["provider_admin"]),
+        {"name": "All laptops", "kind": "dynamic", "filter": {"kind": "laptop"}},
     )
     members = services.group_members(Scope.for_user(world.users["provider_admin"]), group)
     assert set(members.values_list("hostname", flat=True)) == {"ALPHA-PC-01", "BRAVO-SECRET-PC"}
@@ -81,7 +93,10 @@ def test_bad_filters_and_provider_wide_rules(world, fleet, login_as):
 
 
 def test_clean_filter():
-    assert services.clean_filter("?os=windows&status=offline&sort=-seen&page=3") == {"os": "windows", "status": "offline"}
+    assert services.clean_filter("?os=windows&status=offline&sort=-seen&page=3") == {
+        "os": "windows",
+        "status": "offline",
+    }
     assert services.clean_filter({"q": "  front   desk ", "tag": "4"}) == {"q": "front desk", "tag": "4"}
     for bad in ("group=1", "client=abc", "status=asleep", {"kind": "toaster"}):
         with pytest.raises(ValidationError):

@@ -173,7 +173,9 @@ def test_device_page_tabs(world, fleet, login_as):
             assert needle in html, (tab, needle)
     for chart_range in ("24h", "7d", "30d", "bogus"):
         assert http.get(url, {"range": chart_range}).status_code == 200
-    partial = http.get(url, {"tab": "software", "q": "zip"}, headers={"HX-Request": "true", "HX-Target": "device-tab"})
+    partial = http.get(
+        url, {"tab": "software", "q": "zip"}, headers={"HX-Request": "true", "HX-Target": "device-tab"}
+    )
     html = partial.content.decode()
     assert "<html" not in html and "7-Zip" in html and "Google Chrome" not in html
     changes = http.get(url, {"tab": "changes", "category": "security"}).content.decode()
@@ -194,7 +196,10 @@ def test_agent_strings_are_escaped(world, login_as):
         display_name=f"name {XSS}",
         os_name=XSS,
         inventory=True,
-        last_heartbeat={"volumes": [{"mount": XSS, "total_bytes": 10, "used_bytes": 5}], "logged_in_users": [XSS]},
+        last_heartbeat={
+            "volumes": [{"mount": XSS, "total_bytes": 10, "used_bytes": 5}],
+            "logged_in_users": [XSS],
+        },
     )
     InstalledSoftware.unscoped.create(device=device, name=XSS, version=XSS, publisher=XSS)
     http = login_as(world.users["provider_admin"])

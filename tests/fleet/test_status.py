@@ -45,8 +45,8 @@ def _db_status(world) -> dict[str, str]:
     scope = Scope.system(world.provider.pk)
     found: dict[str, str] = {}
     for status in STATUSES:
-        for name in Device.objects.for_scope(scope).filter(status_q(status, NOW)).values_list(
-            "hostname", flat=True
+        for name in (
+            Device.objects.for_scope(scope).filter(status_q(status, NOW)).values_list("hostname", flat=True)
         ):
             assert name not in found, f"{name} matched {found.get(name)} and {status}"
             found[name] = status

@@ -20,7 +20,13 @@ def test_create_shows_secret_once_and_stores_only_the_hash(world, login_as, sett
     assert http.get(reverse("enrollment_token_create")).status_code == 200
     response = http.post(
         reverse("enrollment_token_create"),
-        {"client": world.client_a.pk, "site": world.site_a.pk, "name": "Surgery laptops", "days": 7, "max_uses": 5},
+        {
+            "client": world.client_a.pk,
+            "site": world.site_a.pk,
+            "name": "Surgery laptops",
+            "days": 7,
+            "max_uses": 5,
+        },
     )
     assert response.status_code == 200
     secret = response.context["secret"]
@@ -73,7 +79,9 @@ def test_service_checks(world):
         create_enrollment_token(scope, world.client_a.pk, world.site_b.pk, "", 0, 0)
     assert set(caught.value.message_dict) == {"name", "days", "max_uses", "site"}
     with pytest.raises(PermissionDenied):
-        create_enrollment_token(Scope.for_user(world.users["client_admin_a"]), world.client_a.pk, None, "x", 7, None)
+        create_enrollment_token(
+            Scope.for_user(world.users["client_admin_a"]), world.client_a.pk, None, "x", 7, None
+        )
     token, secret = create_enrollment_token(scope, world.client_a.pk, None, "ok", 7, None)
     assert secret not in str(token.audit_values())
     other = Scope.for_user(world.users["client_it_b"])

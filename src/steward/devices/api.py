@@ -256,8 +256,13 @@ def _devices(request: HttpRequest) -> Any:
 def list_devices(request: HttpRequest, filters: Query[DeviceFilters]) -> Any:
     """The fleet list's filters; the status is computed at request time from the last check-in."""
     scope = scope_of(request)
-    devices = fleet.filter_devices(scope, filters.params(), base=_devices(request))
-    return paginate(order(devices, filters.ordering), filters)
+    devices = order(fleet.filter_devices(scope, filters.params()), filters.ordering)
+    return {
+        "count": devices.count(),
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "results": fleet.page_of(_devices(request), devices, filters.offset, filters.limit),
+    }
 
 
 @router.get(

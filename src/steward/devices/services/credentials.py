@@ -18,18 +18,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import re
 import secrets
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from steward.devices.models import Device, DeviceCredential
+from steward.devices.models import WATCH_CHECKIN_SECONDS, Device, DeviceCredential
 from steward.devices.services import AgentError
 
 CREDENTIAL_PREFIX = "dev"
@@ -88,7 +91,7 @@ class DeviceState:
     revoked: bool
     quarantined: bool
     checkin_interval: int
-    watch_until: dt.datetime | None
+    watching: bool  # watch_until was in the future when this state was read
     want_inventory: bool
     inventory_hash: str
     hardware_uuid: str
@@ -100,12 +103,9 @@ class DeviceState:
     def refused(self) -> bool:
         return self.revoked or self.quarantined
 
-    def interval(self, now: dt.datetime) -> int:
-        if self.watch_until is not None and self.watch_until > now:
-            from steward.devices.models import WATCH_CHECKIN_SECONDS
-
-            return WATCH_CHECKIN_SECONDS
-        return self.checkin_interval
+    @property
+    def interval(self) -> int:
+        return WATCH_CHECKIN_SECONDS if self.watching else self.checkin_interval
 
 
 @dataclass(slots=True)
@@ -123,70 +123,97 @@ class AuthenticatedDevice:
     checked_at: float = field(default_factory=time.monotonic)  # when ``state`` was read
 
 
-# Columns read for a credential and its device, in this order (see ``_from_row``).
-STATE_COLUMNS = (
-    "revoked_at",
-    "device__quarantined_at",
-    "device__checkin_interval",
-    "device__watch_until",
-    "device__want_inventory",
-    "device__inventory_hash",
-    "device__hardware_uuid",
-    "device__machine_id",
-    "device__hostname",
-    "device__agent_version",
-)
-IDENTITY_COLUMNS = (
-    "prefix",
-    "secret_hash",
-    "pk",
-    "device_id",
-    "device__uid",
-    "device__client_id",
-    "device__site_id",
+# Hand-written SQL (not the ORM): the heartbeat writer runs this for every batch, and its
+# thread must spend as little Python time as possible (it competes for the GIL with every
+# request thread of the process).
+_STATE_SQL = (
+    "c.revoked_at IS NOT NULL, d.quarantined_at IS NOT NULL, d.checkin_interval, "
+    "d.watch_until IS NOT NULL AND d.watch_until > %s, d.want_inventory, d.inventory_hash, "
+    "d.hardware_uuid, d.machine_id, d.hostname, d.agent_version"
 )
 
 
-def state_from_row(row: tuple[object, ...]) -> DeviceState:
-    (revoked_at, quarantined_at, interval, watch_until, want, inv_hash, hw, mid, host, version) = row
+def _tables() -> tuple[str, str]:
+    qn = connection.ops.quote_name
+    return qn(DeviceCredential._meta.db_table), qn(Device._meta.db_table)
+
+
+def _now_param() -> Any:
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
+def state_from_row(row: Sequence[Any]) -> DeviceState:
+    revoked, quarantined, interval, watching, want, inv_hash, hw, mid, host, version = row
     return DeviceState(
-        revoked=revoked_at is not None,
-        quarantined=quarantined_at is not None,
-        checkin_interval=int(interval),  # type: ignore[call-overload]
-        watch_until=watch_until,  # type: ignore[arg-type]
+        revoked=bool(revoked),
+        quarantined=bool(quarantined),
+        checkin_interval=int(interval),
+        watching=bool(watching),
         want_inventory=bool(want),
-        inventory_hash=str(inv_hash or ""),
-        hardware_uuid=str(hw or ""),
-        machine_id=str(mid or ""),
-        hostname=str(host or ""),
-        agent_version=str(version or ""),
+        inventory_hash=inv_hash or "",
+        hardware_uuid=hw or "",
+        machine_id=mid or "",
+        hostname=host or "",
+        agent_version=version or "",
     )
 
 
 def load(prefix: str) -> AuthenticatedDevice | None:
     """Read one credential and its device's state from the database (no cache)."""
-    row = (
-        DeviceCredential.objects.filter(prefix=prefix).values_list(*IDENTITY_COLUMNS, *STATE_COLUMNS).first()
+    credentials, devices = _tables()
+    sql = (
+        f"SELECT c.prefix, c.secret_hash, c.id, d.id, d.uid, d.client_id, d.site_id, {_STATE_SQL} "  # noqa: S608
+        f"FROM {credentials} c INNER JOIN {devices} d ON d.id = c.device_id WHERE c.prefix = %s"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_now_param(), prefix])
+        row = cursor.fetchone()
     if row is None:
         return None
-    ident, rest = row[: len(IDENTITY_COLUMNS)], row[len(IDENTITY_COLUMNS) :]
+    uid = row[4] if isinstance(row[4], uuid.UUID) else uuid.UUID(str(row[4]))
     return AuthenticatedDevice(
-        prefix=str(ident[0]),
-        secret_hash=str(ident[1]),
-        credential_id=int(ident[2]),
-        device_id=int(ident[3]),
-        device_uid=ident[4],
-        client_id=int(ident[5]),
-        site_id=ident[6],
-        state=state_from_row(rest),
+        prefix=row[0],
+        secret_hash=row[1],
+        credential_id=int(row[2]),
+        device_id=int(row[3]),
+        device_uid=uid,
+        client_id=int(row[5]),
+        site_id=row[6],
+        state=state_from_row(row[7:]),
     )
 
 
-def load_states(credential_ids: list[int]) -> dict[int, DeviceState]:
-    """The current state of many credentials at once (one query): credential id → state."""
-    rows = DeviceCredential.objects.filter(pk__in=credential_ids).values_list("pk", *STATE_COLUMNS)
-    return {int(row[0]): state_from_row(row[1:]) for row in rows}
+def load_states(credential_ids: Sequence[int]) -> dict[int, DeviceState]:
+    """The current state of many credentials at once: credential id → state.
+
+    One query answering ONE row (a JSON array of the states): SQLite hands rows to Python
+    one step at a time, each releasing and re-taking the GIL, which a busy process makes
+    slow for the writer thread.
+    """
+    if not credential_ids:
+        return {}
+    credentials, devices = _tables()
+    ids = sorted(set(credential_ids))
+    columns = (
+        "c.id, CASE WHEN c.revoked_at IS NULL THEN 0 ELSE 1 END, "
+        "CASE WHEN d.quarantined_at IS NULL THEN 0 ELSE 1 END, d.checkin_interval, "
+        "CASE WHEN d.watch_until > %s THEN 1 ELSE 0 END, "
+        "CASE WHEN d.want_inventory THEN 1 ELSE 0 END, d.inventory_hash, "
+        "d.hardware_uuid, d.machine_id, d.hostname, d.agent_version"
+    )
+    if connection.vendor == "postgresql":
+        aggregate = f"json_agg(json_build_array({columns}))::text"
+    else:
+        aggregate = f"json_group_array(json_array({columns}))"
+    sql = (
+        f"SELECT {aggregate} FROM {credentials} c INNER JOIN {devices} d ON d.id = c.device_id "  # noqa: S608
+        f"WHERE c.id IN ({', '.join(['%s'] * len(ids))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_now_param(), *ids])
+        row = cursor.fetchone()
+    rows = json.loads(row[0]) if row and row[0] else []
+    return {int(r[0]): state_from_row(r[1:]) for r in rows}
 
 
 class CredentialCache:

@@ -161,9 +161,18 @@ def search(queryset: QuerySet[Device], text: str) -> QuerySet[Device]:
     return queryset
 
 
-def group_members(scope: Scope, group: DeviceGroup, now: dt.datetime | None = None) -> QuerySet[Device]:
-    """A group's devices inside the scope: its static list, or its saved filter evaluated now."""
-    devices = Device.objects.for_scope(scope)
+def group_members(
+    scope: Scope,
+    group: DeviceGroup,
+    now: dt.datetime | None = None,
+    base: QuerySet[Device] | None = None,
+) -> QuerySet[Device]:
+    """A group's devices inside the scope: its static list, or its saved filter evaluated now.
+
+    ``base`` narrows further (the fleet list passes its queryset, so a dynamic group's
+    conditions join the page's query instead of a subquery).
+    """
+    devices = base if base is not None else Device.objects.for_scope(scope)
     if group.client_id is not None:
         devices = devices.filter(client_id=group.client_id)
     if group.kind == DeviceGroup.Kind.DYNAMIC:
@@ -172,15 +181,25 @@ def group_members(scope: Scope, group: DeviceGroup, now: dt.datetime | None = No
     return devices.filter(static_groups=group.pk)
 
 
+def page_of(queryset: QuerySet[Device], rows: QuerySet[Device], offset: int, limit: int) -> list[Device]:
+    """One page of ``rows`` (filtered, ordered) loaded as full ``queryset`` rows.
+
+    The ids come first from a narrow query the database answers from its indexes (walking
+    the hostname or last-seen index and stopping after the page); only then are the page's
+    rows fetched with their client and site. Joining the site for every row before the
+    LIMIT would make SQLite sort the whole fleet.
+    """
+    ids = list(rows.values_list("pk", flat=True)[offset : offset + limit])
+    found = {device.pk: device for device in queryset.filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]
+
+
 def _in_group(scope: Scope, now: dt.datetime, allow: bool) -> Callable[[QuerySet[Any], Any], QuerySet[Any]]:
     def narrow(queryset: QuerySet[Any], group_id: int) -> QuerySet[Any]:
         group = DeviceGroup.objects.for_scope(scope).filter(pk=group_id).first() if allow else None
         if group is None:
             return queryset.none()
-        if group.kind == DeviceGroup.Kind.STATIC:
-            return queryset.filter(static_groups=group.pk)
-        members = group_members(scope, group, now)
-        return queryset.filter(pk__in=members.values("pk"))
+        return group_members(scope, group, now, base=queryset)
 
     return narrow
 
@@ -211,14 +230,13 @@ def device_filters(
         return [] if len(rows) > SELECT_LIMIT else [(str(pk), name) for pk, name in rows]
 
     def site_options() -> list[tuple[str, str]]:
+        # Offered once a client is chosen (a whole provider's sites make a useless select);
+        # a ?site= without a client still filters and shows as a chip.
         chosen = str(params.get("client", ""))
-        narrowed = sites.filter(client_id=int(chosen)) if chosen.isdigit() else sites
-        rows = list(
-            narrowed.order_by("name", "pk").values_list("pk", "name", "client__name")[: SELECT_LIMIT + 1]
-        )
-        if len(rows) > SELECT_LIMIT:
+        if not chosen.isdigit():
             return []
-        return [(str(pk), name if chosen else f"{name} ({client})") for pk, name, client in rows]
+        rows = sites.filter(client_id=int(chosen)).order_by("name", "pk").values_list("pk", "name")
+        return [(str(pk), name) for pk, name in rows[:SELECT_LIMIT]]
 
     def tag_options() -> list[tuple[str, str]]:
         tags = Tag.objects.filter(provider_id=scope.provider_id).order_by("name")

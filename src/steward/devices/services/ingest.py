@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import os
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -50,6 +52,7 @@ logger = logging.getLogger("steward.devices.ingest")
 
 DEFAULT_MAX_BATCH = 500
 DEFAULT_WAIT_SECONDS = 15.0
+DEFAULT_SWITCH_INTERVAL = 0.001
 UNAVAILABLE = "the server could not store this heartbeat now; keep it and retry"
 
 
@@ -73,6 +76,38 @@ class HeartbeatRow:
     agent_version: str
     hostname: str
     inventory_hash: str | None
+    # Database-ready parameters, prepared in the request thread so the writer thread does
+    # as little Python work as possible: (device, message_id, ts, cpu, memory, disk) and
+    # the hot columns in ``HOT_COLUMNS`` order.
+    sample_params: tuple[Any, ...] = ()
+    hot_params: tuple[Any, ...] = ()
+
+    def prepare(self) -> HeartbeatRow:
+        fields = _hot_fields()
+        values = (
+            self.received_at,
+            self.cpu_percent,
+            self.memory_percent,
+            self.disk_percent,
+            self.uptime_seconds,
+            self.pending_reboot,
+            self.last_heartbeat,
+            self.agent_version,
+            self.hostname,
+        )
+        self.hot_params = tuple(
+            f.get_db_prep_value(v, connection) for f, v in zip(fields, values, strict=True)
+        )
+        message_id = _field(MetricSample, "message_id").get_db_prep_value(self.message_id, connection)
+        self.sample_params = (
+            self.device_id,
+            message_id,
+            self.ts,
+            self.cpu_percent,
+            self.memory_percent,
+            self.disk_percent,
+        )
+        return self
 
     @classmethod
     def from_heartbeat(cls, device_id: int, hb: Heartbeat, received_at: dt.datetime) -> HeartbeatRow:
@@ -100,7 +135,7 @@ class HeartbeatRow:
             agent_version=hb.agent_version,
             hostname=hb.identity.hostname,
             inventory_hash=hb.inventory_hash,
-        )
+        ).prepare()
 
 
 def _percent(used: int, total: int) -> float | None:
@@ -123,56 +158,42 @@ class Submission:
 
 
 def insert_samples(rows: Sequence[HeartbeatRow]) -> set[tuple[int, uuid.UUID]]:
-    """Insert samples, ignoring (device, message_id) already stored; returns those inserted."""
+    """Insert samples, ignoring (device, message_id) already stored; returns those inserted.
+
+    Which ones exist is asked first (one query that normally returns nothing), then one
+    plain multi-row ``INSERT … ON CONFLICT DO NOTHING``: both are single statements, unlike
+    ``RETURNING``, which SQLite steps (and Python re-acquires the GIL for) once per row.
+    """
     if not rows:
         return set()
-    meta = MetricSample._meta
     qn = connection.ops.quote_name
-    names = ("device", "message_id", "ts", "cpu_percent", "memory_percent", "disk_percent")
-    columns = ", ".join(qn(_column(MetricSample, name)) for name in names)
-    message_field = _field(MetricSample, "message_id")
-    inserted: set[tuple[int, uuid.UUID]] = set()
-    chunk = 1000  # 6 parameters a row: well inside SQLite's and PostgreSQL's limits
-    for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        params: list[Any] = []
-        for row in part:
-            params += [
-                row.device_id,
-                message_field.get_db_prep_value(row.message_id, connection),
-                row.ts,
-                row.cpu_percent,
-                row.memory_percent,
-                row.disk_percent,
-            ]
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(part))
-        # Table and column names come from the model; every value is a parameter.
+    table = qn(MetricSample._meta.db_table)
+    device_col, message_col = qn(_column(MetricSample, "device")), qn(_column(MetricSample, "message_id"))
+    existing: set[tuple[int, uuid.UUID]] = set()
+    for part in _chunks(rows, 1000):
+        devices = sorted({r.device_id for r in part})
+        messages = [r.sample_params[1] for r in part]
         sql = (
-            f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES {values} "  # noqa: S608
-            f"ON CONFLICT ({qn('device_id')}, {qn('message_id')}) DO NOTHING "
-            f"RETURNING {qn('device_id')}, {qn('message_id')}"
+            f"SELECT {device_col}, {message_col} FROM {table} "  # noqa: S608
+            f"WHERE {device_col} IN ({_marks(len(devices))}) AND {message_col} IN ({_marks(len(messages))})"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            for device_id, message_id in cursor.fetchall():
-                inserted.add((int(device_id), _as_uuid(message_id)))
-    return inserted
+            cursor.execute(sql, [*devices, *messages])
+            existing.update((int(d), _as_uuid(m)) for d, m in cursor.fetchall())
+    fresh = [r for r in rows if (r.device_id, r.message_id) not in existing]
+    columns = ", ".join(qn(_column(MetricSample, name)) for name in SAMPLE_COLUMNS)
+    for part in _chunks(fresh, 1000):
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(part))
+        sql = (
+            f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608
+            f"ON CONFLICT ({device_col}, {message_col}) DO NOTHING"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [p for row in part for p in row.sample_params])
+    return {(r.device_id, r.message_id) for r in fresh}
 
 
-def _field(model: type[models.Model], name: str) -> Field[Any, Any]:
-    found = model._meta.get_field(name)
-    assert isinstance(found, Field)
-    return found
-
-
-def _column(model: type[models.Model], name: str) -> str:
-    return str(_field(model, name).column)
-
-
-def _as_uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
+SAMPLE_COLUMNS = ("device", "message_id", "ts", "cpu_percent", "memory_percent", "disk_percent")
 HOT_COLUMNS = (
     "last_seen_at",
     "cpu_percent",
@@ -186,32 +207,61 @@ HOT_COLUMNS = (
 )
 
 
-def update_hot_columns(rows: Sequence[HeartbeatRow]) -> None:
-    """One ``executemany`` UPDATE of the devices' latest-heartbeat columns."""
-    if not rows:
-        return
-    meta = Device._meta
+def _chunks(rows: Sequence[HeartbeatRow], size: int) -> list[Sequence[HeartbeatRow]]:
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
+
+
+def _marks(count: int) -> str:
+    return ", ".join(["%s"] * count)
+
+
+def _field(model: type[models.Model], name: str) -> Field[Any, Any]:
+    found = model._meta.get_field(name)
+    assert isinstance(found, Field)
+    return found
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    return str(_field(model, name).column)
+
+
+@functools.cache
+def _hot_fields() -> tuple[Field[Any, Any], ...]:
+    return tuple(_field(Device, name) for name in HOT_COLUMNS)
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+@functools.cache
+def _update_sql(vendor: str, count: int) -> str:
+    """``UPDATE device SET … FROM (VALUES …) v WHERE id = v.column1`` for ``count`` rows.
+
+    ``VALUES`` columns are called column1, column2… on both SQLite (≥ 3.33 for UPDATE FROM)
+    and PostgreSQL. PostgreSQL types each value explicitly (a column of NULLs would
+    otherwise read as text).
+    """
     qn = connection.ops.quote_name
-    fields = [_field(Device, name) for name in HOT_COLUMNS]
-    assignments = ", ".join(f"{qn(_column(Device, name))} = %s" for name in HOT_COLUMNS)
-    sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn('id')} = %s"  # noqa: S608
-    params = []
-    for row in rows:
-        values = [
-            row.received_at,
-            row.cpu_percent,
-            row.memory_percent,
-            row.disk_percent,
-            row.uptime_seconds,
-            row.pending_reboot,
-            row.last_heartbeat,
-            row.agent_version,
-            row.hostname,
-        ]
-        prepared = [f.get_db_prep_value(v, connection) for f, v in zip(fields, values, strict=True)]
-        params.append([*prepared, row.device_id])
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    if vendor == "postgresql":
+        types = ["bigint", *(f.db_type(connection) for f in _hot_fields())]
+        row = "(" + ", ".join(f"%s::{t}" for t in types) + ")"
+    else:
+        row = "(" + _marks(len(HOT_COLUMNS) + 1) + ")"
+    table = qn(Device._meta.db_table)
+    assignments = ", ".join(f"{qn(str(f.column))} = v.column{i + 2}" for i, f in enumerate(_hot_fields()))
+    return (
+        f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * count)}) AS v "  # noqa: S608
+        f"WHERE {table}.{qn('id')} = v.column1"
+    )
+
+
+def update_hot_columns(rows: Sequence[HeartbeatRow]) -> None:
+    """One UPDATE of the devices' latest-heartbeat columns (one row per device)."""
+    for part in _chunks(rows, 500):
+        params = [p for row in part for p in (row.device_id, *row.hot_params)]
+        with connection.cursor() as cursor:
+            cursor.execute(_update_sql(connection.vendor, len(part)), params)
 
 
 def identity_changes(row: HeartbeatRow, state: creds.DeviceState) -> list[DeviceChange]:
@@ -280,7 +330,7 @@ def answer(
         row.inventory_hash is not None and row.inventory_hash != state.inventory_hash
     )
     return CheckInResponse(
-        interval_seconds=state.interval(now), want_inventory=want, server_time=now, duplicate=duplicate
+        interval_seconds=state.interval, want_inventory=want, server_time=now, duplicate=duplicate
     )
 
 
@@ -402,6 +452,7 @@ class GroupCommitWriter:
             self._pending = []
         self._pid = pid
         self._stopping = False
+        _tune_switch_interval()
         self._thread = threading.Thread(target=self._run, name="steward-heartbeat-writer", daemon=True)
         self._thread.start()
 
@@ -461,6 +512,20 @@ class GroupCommitWriter:
         if thread is not None:
             thread.join(timeout)
         self._thread = None
+
+
+def _tune_switch_interval() -> None:
+    """Let the writer thread get the GIL back quickly after each database call.
+
+    Every SQLite/psycopg call releases the GIL; getting it back from busy request threads
+    takes up to the interpreter's switch interval (5 ms by default), and a flush makes a
+    handful of calls while every waiting request waits with it. A shorter interval (1 ms)
+    costs little and keeps flushes short under load. ``STEWARD_INGEST_SWITCH_INTERVAL=0``
+    leaves the interpreter alone.
+    """
+    interval = float(getattr(settings, "STEWARD_INGEST_SWITCH_INTERVAL", DEFAULT_SWITCH_INTERVAL))
+    if 0 < interval < sys.getswitchinterval():
+        sys.setswitchinterval(interval)
 
 
 writer = GroupCommitWriter()
@@ -580,7 +645,7 @@ def register_clone(
             revoked=False,
             quarantined=False,
             checkin_interval=clone.checkin_interval,
-            watch_until=clone.watch_until,
+            watching=clone.effective_interval() != clone.checkin_interval,
             want_inventory=True,
             inventory_hash=clone.inventory_hash,
             hardware_uuid=clone.hardware_uuid,

@@ -121,9 +121,10 @@ def device_list(request: HttpRequest) -> HttpResponse:
         search=fleet.SEARCH_FIELDS,
         filters=fleet.device_filters(scope, request.GET, now=now),
     )
-    rows = list(listing.page.object_list)
+    page = listing.page
+    rows = fleet.page_of(queryset, page.object_list, 0, page.paginator.per_page)  # type: ignore[arg-type]
     for device in rows:
-        device.badge = status_badge(device.status)
+        setattr(device, "badge", status_badge(device.status))  # noqa: B010
     listing.page.object_list = rows
     active = {f.name: f.value for f in listing.filters if f.value}
     if listing.q:
