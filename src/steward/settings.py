@@ -197,7 +197,6 @@ LOGGING = {
 STEWARD_INGEST_GROUP_COMMIT = config.env_bool("STEWARD_INGEST_GROUP_COMMIT", True)
 STEWARD_INGEST_MAX_BATCH = config.env_int("STEWARD_INGEST_MAX_BATCH", 500)
 STEWARD_INGEST_WAIT_SECONDS = config.env_int("STEWARD_INGEST_WAIT_SECONDS", 15)
-# The writer thread lowers the interpreter's GIL switch interval to this (0: leave it).
-STEWARD_INGEST_SWITCH_INTERVAL = float(os.environ.get("STEWARD_INGEST_SWITCH_INTERVAL", "0.001"))
-# A refused credential (revoked, quarantined) is remembered per process this long.
+# Device state (revoked? quarantined? interval, want_inventory) cached per process is
+# re-read after this many seconds: revocation and quarantine take effect within it.
 STEWARD_AGENT_AUTH_CACHE_SECONDS = config.env_int("STEWARD_AGENT_AUTH_CACHE_SECONDS", 5)

@@ -212,6 +212,12 @@ class Agent:
         )
 
 
+def age_cache(seconds: float = 3600.0) -> None:
+    """Make every cached device state look ``seconds`` old (instead of sleeping past the TTL)."""
+    for entry in list(credentials.cache._entries.values()):
+        entry.checked_at -= seconds
+
+
 @pytest.fixture
 def agent() -> Agent:
     return Agent()

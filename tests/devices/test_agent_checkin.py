@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from steward.devices.models import Device, DeviceChange, DeviceCredential, MetricSample
-from tests.devices.conftest import Agent, Enrolled, heartbeat_body, identity, make_token
+from tests.devices.conftest import Agent, Enrolled, age_cache, heartbeat_body, identity, make_token
 
 
 def samples(device_id: uuid.UUID) -> list[MetricSample]:
@@ -61,6 +61,7 @@ def test_watch_mode_answers_five_seconds(agent: Agent, enrolled: Enrolled) -> No
     Device.unscoped.filter(uid=enrolled.device_id).update(
         watch_until=timezone.now() - dt.timedelta(seconds=1)
     )
+    age_cache()  # the cached state is re-read once older than the TTL (5 s)
     assert agent.checkin(enrolled).json()["interval_seconds"] == 60
 
 
@@ -70,6 +71,7 @@ def test_want_inventory_on_flag_or_hash_mismatch(agent: Agent, enrolled: Enrolle
     assert agent.checkin(enrolled, inventory_hash="b" * 64).json()["want_inventory"] is True
     assert agent.checkin(enrolled, inventory_hash=None).json()["want_inventory"] is False
     Device.unscoped.filter(uid=enrolled.device_id).update(want_inventory=True)
+    age_cache()
     assert agent.checkin(enrolled, inventory_hash="a" * 64).json()["want_inventory"] is True
 
 
@@ -209,26 +211,49 @@ def test_wrong_secret_with_a_known_prefix(agent: Agent, enrolled: Enrolled) -> N
     assert len(samples(enrolled.device_id)) == 1
 
 
-def test_revoked_credential_is_refused_at_once_even_when_cached(agent: Agent, enrolled: Enrolled) -> None:
+def test_revoked_credential_is_refused_once_the_cached_state_expires(
+    agent: Agent, enrolled: Enrolled, django_assert_max_num_queries: Any
+) -> None:
     assert agent.checkin(enrolled).status_code == 200  # cached as good
     DeviceCredential.objects.filter(device__uid=enrolled.device_id).update(revoked_at=timezone.now())
+    # Within the TTL (5 s) the cached state stands: that is the documented trade-off.
+    assert agent.checkin(enrolled).status_code == 200
+    age_cache(6)
     response = agent.checkin(enrolled)
     assert response.status_code == 401
     assert response.json() == {"detail": "unknown or revoked device credential"}
-    assert len(samples(enrolled.device_id)) == 1
-    assert agent.checkin(enrolled).status_code == 401  # now refused from the cache
+    assert len(samples(enrolled.device_id)) == 2
+    with django_assert_max_num_queries(0):
+        assert agent.checkin(enrolled).status_code == 401  # now refused from the cache
 
 
 def test_quarantined_device_is_refused(agent: Agent, enrolled: Enrolled) -> None:
     assert agent.checkin(enrolled).status_code == 200
     Device.unscoped.filter(uid=enrolled.device_id).update(quarantined_at=timezone.now())
+    age_cache(6)
     response = agent.checkin(enrolled)
     assert response.status_code == 403
     assert response.json() == {"detail": "device is quarantined"}
     assert len(samples(enrolled.device_id)) == 1
     # Quarantine usually revokes the credential too: the agent still learns why.
     DeviceCredential.objects.filter(device__uid=enrolled.device_id).update(revoked_at=timezone.now())
+    age_cache(6)
     assert agent.checkin(enrolled).status_code == 403
+    # Released (and a new credential issued by the fleet service): the refusal is not
+    # remembered past the TTL.
+    Device.unscoped.filter(uid=enrolled.device_id).update(quarantined_at=None)
+    DeviceCredential.objects.filter(device__uid=enrolled.device_id).update(revoked_at=None)
+    age_cache(6)
+    assert agent.checkin(enrolled).status_code == 200
+
+
+def test_warm_check_in_does_not_read_the_credential(
+    agent: Agent, enrolled: Enrolled, django_assert_num_queries: Any
+) -> None:
+    """A cached credential with fresh state: the only queries are the writer's three writes."""
+    assert agent.checkin(enrolled).status_code == 200
+    with django_assert_num_queries(4):  # savepoint, INSERT samples, UPDATE devices, release
+        assert agent.checkin(enrolled).status_code == 200
 
 
 def test_credential_of_client_a_cannot_write_to_a_device_of_client_b(

@@ -251,3 +251,16 @@ def test_inline_inside_a_transaction(enrolled: Any) -> None:
     assert isinstance(result, CheckInResponse)
     assert writer._thread is None
     assert MetricSample.unscoped.count() == 1
+
+
+def test_a_replay_inside_a_batch_is_answered_as_duplicate(enrolled: Any) -> None:
+    """The fast single-INSERT path notices the replay, rolls back and redoes with a pre-check."""
+    auth = credentials.authenticate(f"Device {enrolled.credential}")
+    first = submission(auth, enrolled.ident)
+    ingest.write_batch([first])
+    replay = ingest.Submission(auth=auth, row=first.row)
+    new = submission(auth, enrolled.ident, cpu_percent=55.0)
+    results = ingest.write_batch([replay, new])
+    assert [r.duplicate for r in results if isinstance(r, CheckInResponse)] == [True, False]
+    assert sorted(MetricSample.unscoped.values_list("cpu_percent", flat=True)) == [12.5, 55.0]
+    assert enrolled.device.cpu_percent == 55.0

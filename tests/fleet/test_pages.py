@@ -47,7 +47,8 @@ def test_list_shows_the_scope_only(world, fleet, login_as):
         ({"status": "never"}, set()),
         ({"q": "srv"}, {"alpha-srv"}),
         ({"q": "sn-alpha-pc"}, {"ALPHA-PC-01"}),  # serial number
-        ({"q": "alice.alpha"}, {"ALPHA-PC-01", "alpha-srv", "BRAVO-SECRET-PC"}),  # logged-in user
+        ({"q": "user:alice.alpha"}, {"ALPHA-PC-01", "alpha-srv", "BRAVO-SECRET-PC"}),  # logged-in user
+        ({"q": "alice.alpha"}, set()),  # users only with user:
         ({"q": "alpha 01"}, {"ALPHA-PC-01"}),  # every word must match
         ({"os": "beos"}, {"ALPHA-PC-01", "alpha-srv", "BRAVO-SECRET-PC"}),  # ignored with a notice
     ],

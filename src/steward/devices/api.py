@@ -203,7 +203,9 @@ class DevicePage(Page):
 
 
 class DeviceFilters(PageParams):
-    q: SearchText | None = Field(None, description="Hostname, display name, serial or logged-in user.")
+    q: SearchText | None = Field(
+        None, description="Hostname, display name or serial; user:name for a logged-in user."
+    )
     client_id: QueryId | None = None
     site_id: QueryId | None = None
     os_family: OsFamily | None = None

@@ -6,11 +6,11 @@ it as ``Authorization: Device <credential>``.
 
 Authentication on the check-in hot path reads a small per-process cache (see
 :class:`CredentialCache`): a known credential costs a dictionary lookup and one SHA-256, no
-database query. The cache is not what makes a revocation or quarantine take effect: the
-heartbeat writer re-reads the state of every credential in each batch before writing it
-(see ``ingest``), so a revoked credential or quarantined device is refused on its next
-heartbeat, in every process. The cache only lets a request thread refuse early, and a
-refusal it remembers is re-checked after ``STEWARD_AGENT_AUTH_CACHE_SECONDS`` (5 s).
+database query. Each entry also holds the device's state (revoked? quarantined? interval,
+want_inventory, identity), which is re-read from the database once it is older than
+``STEWARD_AGENT_AUTH_CACHE_SECONDS`` (5 s): by the heartbeat writer, for all stale entries
+of a batch in one query, or by the request thread for a refusal. So a revocation or a
+quarantine takes effect within 5 seconds in every process, with no cross-process state.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ from steward.devices.services import AgentError
 CREDENTIAL_PREFIX = "dev"
 _CREDENTIAL = re.compile(r"^dev_([0-9a-f]{8})_[A-Za-z0-9_-]{20,100}$")
 
-# How long a refusal (revoked, quarantined) is remembered before the database is asked again,
-# and how long an accepted credential's identity (hash → device) is kept without being used.
+# How old a cached device state may be before it is read again, and how long an unused
+# entry is kept.
 DEFAULT_AUTH_CACHE_SECONDS = 5.0
 IDLE_SECONDS = 15 * 60.0
 MAX_ENTRIES = 200_000
@@ -219,9 +219,10 @@ def load_states(credential_ids: Sequence[int]) -> dict[int, DeviceState]:
 class CredentialCache:
     """prefix → :class:`AuthenticatedDevice`, per process, thread-safe, bounded.
 
-    Only credentials whose hash matched are stored (garbage never fills the cache). An entry
-    whose state says "refused" is re-read after ``ttl`` seconds; an entry that is not used for
-    ``IDLE_SECONDS`` is re-read on its next use.
+    Only credentials whose hash matched are stored (garbage never fills the cache). The
+    writer re-reads the state of an accepted entry older than ``ttl`` before writing its
+    heartbeat; an entry whose state says "refused" is re-read here after ``ttl``; an entry
+    not used for ``IDLE_SECONDS`` is dropped and read again on its next use.
     """
 
     def __init__(self, ttl: float | None = None, max_entries: int = MAX_ENTRIES) -> None:

@@ -30,8 +30,8 @@ import datetime as dt
 import functools
 import logging
 import os
-import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -52,7 +52,6 @@ logger = logging.getLogger("steward.devices.ingest")
 
 DEFAULT_MAX_BATCH = 500
 DEFAULT_WAIT_SECONDS = 15.0
-DEFAULT_SWITCH_INTERVAL = 0.001
 UNAVAILABLE = "the server could not store this heartbeat now; keep it and retry"
 
 
@@ -157,40 +156,58 @@ class Submission:
 # --- SQL: insert samples, update hot columns ---------------------------------------------
 
 
-def insert_samples(rows: Sequence[HeartbeatRow]) -> set[tuple[int, uuid.UUID]]:
+class ReplayInBatch(Exception):
+    """The fast insert found an already-stored message: redo the batch with a pre-check."""
+
+
+def insert_samples(rows: Sequence[HeartbeatRow], *, precheck: bool = False) -> set[tuple[int, uuid.UUID]]:
     """Insert samples, ignoring (device, message_id) already stored; returns those inserted.
 
-    Which ones exist is asked first (one query that normally returns nothing), then one
-    plain multi-row ``INSERT … ON CONFLICT DO NOTHING``: both are single statements, unlike
-    ``RETURNING``, which SQLite steps (and Python re-acquires the GIL for) once per row.
+    Normally one multi-row ``INSERT … ON CONFLICT DO NOTHING`` that inserts every row. If
+    it inserted fewer (a replayed message), :class:`ReplayInBatch` is raised so the caller
+    rolls the transaction back and calls again with ``precheck=True``: one more query first
+    asks which messages are already stored, and those are answered as duplicates.
+
+    Not ``RETURNING``: SQLite steps it once per row, and each step releases and re-takes the
+    GIL, which is slow for the writer thread in a busy process.
     """
     if not rows:
         return set()
     qn = connection.ops.quote_name
     table = qn(MetricSample._meta.db_table)
     device_col, message_col = qn(_column(MetricSample, "device")), qn(_column(MetricSample, "message_id"))
-    existing: set[tuple[int, uuid.UUID]] = set()
-    for part in _chunks(rows, 1000):
-        devices = sorted({r.device_id for r in part})
-        messages = [r.sample_params[1] for r in part]
-        sql = (
-            f"SELECT {device_col}, {message_col} FROM {table} "  # noqa: S608
-            f"WHERE {device_col} IN ({_marks(len(devices))}) AND {message_col} IN ({_marks(len(messages))})"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*devices, *messages])
-            existing.update((int(d), _as_uuid(m)) for d, m in cursor.fetchall())
-    fresh = [r for r in rows if (r.device_id, r.message_id) not in existing]
     columns = ", ".join(qn(_column(MetricSample, name)) for name in SAMPLE_COLUMNS)
-    for part in _chunks(fresh, 1000):
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(part))
+    inserted: set[tuple[int, uuid.UUID]] = set()
+    for part in _chunks(rows, 1000):
+        fresh = list(part)
+        if precheck:
+            devices = sorted({r.device_id for r in part})
+            messages = [r.sample_params[1] for r in part]
+            where = f"{device_col} IN ({_marks(len(devices))}) AND {message_col} IN ({_marks(len(messages))})"
+            sql = f"SELECT {device_col}, {message_col} FROM {table} WHERE {where}"  # noqa: S608
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [*devices, *messages])
+                stored = {(int(d), _as_uuid(m)) for d, m in cursor.fetchall()}
+            fresh = [r for r in part if (r.device_id, r.message_id) not in stored]
+            if not fresh:
+                continue
         sql = (
-            f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608
+            f"INSERT INTO {table} ({columns}) VALUES {_rows_sql(len(fresh), 6)} "  # noqa: S608
             f"ON CONFLICT ({device_col}, {message_col}) DO NOTHING"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [p for row in part for p in row.sample_params])
-    return {(r.device_id, r.message_id) for r in fresh}
+            cursor.execute(sql, [p for row in fresh for p in row.sample_params])
+            count = cursor.rowcount
+        if count != len(fresh) and not precheck:
+            raise ReplayInBatch
+        inserted.update((r.device_id, r.message_id) for r in fresh)
+    return inserted
+
+
+@functools.cache
+def _rows_sql(count: int, width: int) -> str:
+    row = "(" + _marks(width) + ")"
+    return ", ".join([row] * count)
 
 
 SAMPLE_COLUMNS = ("device", "message_id", "ts", "cpu_percent", "memory_percent", "disk_percent")
@@ -290,7 +307,9 @@ def identity_changes(row: HeartbeatRow, state: creds.DeviceState) -> list[Device
     return found
 
 
-def store_rows(rows: Sequence[HeartbeatRow], states: dict[int, creds.DeviceState]) -> set[int]:
+def store_rows(
+    rows: Sequence[HeartbeatRow], states: dict[int, creds.DeviceState], *, precheck: bool = False
+) -> set[int]:
     """Write heartbeats (in the caller's transaction); returns the indexes that were duplicates.
 
     ``states`` maps device id → state as read before the write (for identity changes).
@@ -303,7 +322,7 @@ def store_rows(rows: Sequence[HeartbeatRow], states: dict[int, creds.DeviceState
             duplicates.add(index)  # the same message twice in one batch
         else:
             first[key] = index
-    inserted = insert_samples([rows[i] for i in first.values()])
+    inserted = insert_samples([rows[i] for i in first.values()], precheck=precheck)
     newest: dict[int, HeartbeatRow] = {}
     for key, index in first.items():
         if key not in inserted:
@@ -334,36 +353,66 @@ def answer(
     )
 
 
+def current_states(batch: Sequence[Submission]) -> dict[int, creds.DeviceState | None]:
+    """credential id → state, re-read (one query) for credentials whose state is older than the TTL.
+
+    ``None``: the credential (or its device) no longer exists.
+    """
+    ttl = creds.cache.ttl
+    now = time.monotonic()
+    states: dict[int, creds.DeviceState | None] = {}
+    stale: list[int] = []
+    for sub in batch:
+        auth = sub.auth
+        if now - auth.checked_at > ttl:
+            stale.append(auth.credential_id)
+        else:
+            states[auth.credential_id] = auth.state
+    if stale:
+        fresh = creds.load_states(stale)
+        for sub in batch:
+            auth = sub.auth
+            if auth.credential_id in fresh:
+                auth.state, auth.checked_at = fresh[auth.credential_id], now
+                states[auth.credential_id] = auth.state
+                creds.cache.refresh(auth.prefix, auth.state)
+            elif auth.credential_id in stale:
+                states[auth.credential_id] = None
+                creds.cache.forget(auth.prefix)
+    return states
+
+
 def write_batch(batch: Sequence[Submission]) -> list[CheckInResponse | AgentError]:
-    """Check every submission's credential state now, then write the accepted ones at once."""
-    states = creds.load_states([s.auth.credential_id for s in batch])
+    """Check each submission's credential state, then write the accepted ones in one transaction."""
+    states = current_states(batch)
     results: list[CheckInResponse | AgentError | None] = [None] * len(batch)
-    accepted: list[int] = []
+    accepted: list[tuple[int, creds.DeviceState]] = []
     for index, sub in enumerate(batch):
         state = states.get(sub.auth.credential_id)
         if state is None:  # credential (or device) deleted since the request authenticated
-            creds.cache.forget(sub.auth.prefix)
             results[index] = AgentError(401, creds.UNKNOWN_CREDENTIAL)
             continue
-        creds.cache.refresh(sub.auth.prefix, state)
         try:
             creds.check_state(state)
         except AgentError as refusal:
             results[index] = refusal
             continue
-        accepted.append(index)
+        accepted.append((index, state))
     if accepted:
-        rows = [batch[i].row for i in accepted]
-        by_device = {batch[i].row.device_id: states[batch[i].auth.credential_id] for i in accepted}
-        with transaction.atomic():
-            duplicates = store_rows(rows, by_device)
+        rows = [batch[i].row for i, _ in accepted]
+        by_device = {batch[i].row.device_id: state for i, state in accepted}
+        try:
+            with transaction.atomic():
+                duplicates = store_rows(rows, by_device)
+        except ReplayInBatch:  # rolled back; rare: redo, asking first which are stored
+            with transaction.atomic():
+                duplicates = store_rows(rows, by_device, precheck=True)
         now = timezone.now()
-        for position, index in enumerate(accepted):
-            sub = batch[index]
-            state = states[sub.auth.credential_id]
-            results[index] = answer(sub.row, state, duplicate=position in duplicates, now=now)
+        for position, (index, state) in enumerate(accepted):
+            row = batch[index].row
+            results[index] = answer(row, state, duplicate=position in duplicates, now=now)
             # What this process wrote is now the device's state (until the next read).
-            state.hostname, state.agent_version = sub.row.hostname, sub.row.agent_version
+            state.hostname, state.agent_version = row.hostname, row.agent_version
     return [r if r is not None else AgentError(503, UNAVAILABLE) for r in results]
 
 
@@ -452,7 +501,6 @@ class GroupCommitWriter:
             self._pending = []
         self._pid = pid
         self._stopping = False
-        _tune_switch_interval()
         self._thread = threading.Thread(target=self._run, name="steward-heartbeat-writer", daemon=True)
         self._thread.start()
 
@@ -512,20 +560,6 @@ class GroupCommitWriter:
         if thread is not None:
             thread.join(timeout)
         self._thread = None
-
-
-def _tune_switch_interval() -> None:
-    """Let the writer thread get the GIL back quickly after each database call.
-
-    Every SQLite/psycopg call releases the GIL; getting it back from busy request threads
-    takes up to the interpreter's switch interval (5 ms by default), and a flush makes a
-    handful of calls while every waiting request waits with it. A shorter interval (1 ms)
-    costs little and keeps flushes short under load. ``STEWARD_INGEST_SWITCH_INTERVAL=0``
-    leaves the interpreter alone.
-    """
-    interval = float(getattr(settings, "STEWARD_INGEST_SWITCH_INTERVAL", DEFAULT_SWITCH_INTERVAL))
-    if 0 < interval < sys.getswitchinterval():
-        sys.setswitchinterval(interval)
 
 
 writer = GroupCommitWriter()
@@ -653,7 +687,7 @@ def register_clone(
             hostname=clone.hostname,
             agent_version=clone.agent_version,
         )
-        store_rows([row], {})
+        store_rows([row], {}, precheck=True)
     logger.info("device %s: credential used by a clone, registered as %s", original.uid, clone.uid)
     response = answer(row, state, duplicate=False, now=timezone.now())
     return response.model_copy(update={"new_device_id": clone.uid, "new_credential": credential})

@@ -115,10 +115,10 @@ def device_list(request: HttpRequest) -> HttpResponse:
     )
     listing = build_listing(
         request,
-        queryset,
+        fleet.search(queryset, request.GET.get("q", "")),  # the rule dynamic groups use
         columns=DEVICE_COLUMNS,
         default_sort="name",
-        search=fleet.SEARCH_FIELDS,
+        search=(),
         filters=fleet.device_filters(scope, request.GET, now=now),
     )
     page = listing.page
