@@ -568,9 +568,14 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("STEWARD_BENCH_DATABASE_URL", ""))
     parser.add_argument("--agents", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=0, help="0: steward serve's default for the database")
     parser.add_argument("--drivers", type=int, default=1, help="load generator processes")
-    parser.add_argument("--connections", type=int, default=32, help="concurrent keep-alive connections")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=0,
+        help="concurrent keep-alive connections (0: 32 SQLite, 96 PostgreSQL)",
+    )
     parser.add_argument("--inventory-connections", type=int, default=8)
     parser.add_argument("--inventory-agents", type=int, default=200)
     parser.add_argument("--ceiling-seconds", type=float, default=15)
@@ -584,6 +589,12 @@ def main() -> None:
     if args.child:
         child(args.child)
         return
+    if not args.threads:
+        from steward.cli import default_threads
+
+        args.threads = default_threads("postgresql" if args.database_url else "sqlite")
+    if not args.connections:
+        args.connections = 96 if args.database_url else 32
 
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(SystemExit("benchmark took too long")))
     signal.alarm(int(HARD_LIMIT))

@@ -120,13 +120,19 @@ def _require_migrated() -> None:
         )
 
 
-# Threads per web worker process. gthread workers let one process answer many agents at once
-# while the heartbeat writer commits their heartbeats in groups (see bench/ingest.py).
-DEFAULT_THREADS = 8
+# Threads per web worker process (gthread). A check-in holds its thread until the process's
+# heartbeat writer has committed it, so the threads bound the group-commit batch: PostgreSQL,
+# where every commit waits for a WAL flush, needs more of them than SQLite (bench/ingest.py,
+# docs/benchmarks.md).
+DEFAULT_THREADS = {"sqlite": 8, "postgresql": 32}
+
+
+def default_threads(vendor: str) -> int:
+    return DEFAULT_THREADS.get(vendor, 16)
 
 
 def _gunicorn_argv(
-    host: str, port: int, workers: int, threads: int = DEFAULT_THREADS, access_log: bool = True
+    host: str, port: int, workers: int, threads: int = 8, access_log: bool = True
 ) -> list[str]:
     from gunicorn.config import KNOWN_SETTINGS
 
@@ -203,7 +209,9 @@ def serve(
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
     workers: int = typer.Option(2, min=1, max=64, help="Web worker processes (gunicorn)."),
     with_worker: bool = typer.Option(False, "--with-worker", help="Also run the jobs worker."),
-    threads: int = typer.Option(DEFAULT_THREADS, min=1, max=256, help="Threads per web worker (gthread)."),
+    threads: int = typer.Option(
+        0, min=0, max=256, help="Threads per web worker (gthread); 0: 8 on SQLite, 32 on PostgreSQL."
+    ),
     access_log: bool | None = typer.Option(
         None, "--access-log/--no-access-log", help="Log every request (default: on, off with --simulate)."
     ),
@@ -215,6 +223,10 @@ def serve(
     setup_django()
     _require_migrated()
     children = _Children()
+    if not threads:
+        from django.db import connection
+
+        threads = default_threads(connection.vendor)
     if access_log is None:
         access_log = not simulate_agents  # simulated check-ins would drown the log
     children.start("web server", _gunicorn_argv(host, port, workers, threads, access_log))

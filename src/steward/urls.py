@@ -4,11 +4,12 @@ from steward.api import api
 from steward.devices.agent_api import agent_api
 
 urlpatterns = [
+    # First: agents call it thousands of times a second, so resolve it without walking the rest.
+    path("api/agent/v1/", agent_api.urls),
     path("", include("steward.web.urls")),
     path("", include("steward.core.urls")),
     path("", include("steward.devices.urls")),
     path("api/v1/", api.urls),
-    path("api/agent/v1/", agent_api.urls),
 ]
 
 handler400 = "steward.web.views.bad_request"

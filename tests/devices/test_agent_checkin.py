@@ -334,3 +334,27 @@ def test_unknown_identity_is_not_a_clone(agent: Agent, enrolled: Enrolled) -> No
     assert response.status_code == 200
     assert response.json()["new_device_id"] is None
     assert Device.unscoped.count() == 1
+
+
+def test_the_schema_describes_the_agent_endpoints(agent: Agent, db: None) -> None:
+    response = agent.http.get("/api/agent/v1/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert set(paths) == {"/api/agent/v1/enroll", "/api/agent/v1/checkin", "/api/agent/v1/inventory"}
+    assert "503" in paths["/api/agent/v1/checkin"]["post"]["responses"]
+
+
+def test_credential_copied_onto_an_enrolled_machine_goes_back_to_that_machine(
+    agent: Agent, token_a: Any, enrolled: Enrolled
+) -> None:
+    """Machine 2 has its own record; someone copied machine 1's agent state onto it."""
+    machine_2 = agent.enroll(token_a[1], 2)
+    body = heartbeat_body(enrolled.device_id, machine_2.ident)
+    response = agent.post("/checkin", body, credential=enrolled.credential)
+    assert response.status_code == 200
+    assert response.json()["new_device_id"] == str(machine_2.device_id)
+    assert Device.unscoped.count() == 2
+    assert agent.checkin(machine_2).status_code == 401  # its old credential was re-issued
+    again = Enrolled(machine_2.device_id, response.json()["new_credential"], False, machine_2.ident)
+    assert agent.checkin(again).status_code == 200
+    assert agent.checkin(enrolled).status_code == 200  # machine 1 is untouched

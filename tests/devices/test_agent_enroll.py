@@ -234,3 +234,19 @@ def test_enroll_body_size_limit(agent: Agent, token_a: Any) -> None:
     body = enroll_body(token_a[1], agent_version="x" * 20_000)
     response = agent.post("/enroll", body)
     assert response.status_code == 413
+
+
+def test_database_trouble_answers_503_not_500(
+    agent: Agent, token_a: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    from steward.devices.services import enrollment
+
+    def locked(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(enrollment, "enroll", locked)
+    response = agent.post("/enroll", enroll_body(token_a[1]))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from pydantic import BaseModel, ValidationError
@@ -136,6 +137,11 @@ def agent_endpoint(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[Htt
             return view(request)
         except AgentError as error:
             return error_response(error)
+        except DatabaseError:
+            # The database is unavailable or locked past its timeout: the agent keeps its
+            # message and retries, as for a failed heartbeat flush.
+            logger.exception("agent API database error on %s %s", request.method, request.path)
+            return error_response(AgentError(503, "the server cannot store this now; retry later"))
         except Exception:
             logger.exception("agent API error on %s %s", request.method, request.path)
             return _json(500, json.dumps({"detail": "internal server error; it has been logged"}))

@@ -3,15 +3,15 @@
 A check-in is authenticated from the credential cache, validated, and handed to the
 :class:`GroupCommitWriter` of its process. Request threads enqueue and wait; one flusher
 thread takes everything pending (up to ``max_batch``), re-reads the state of those
-credentials (one query: revoked? quarantined? interval, want_inventory), and writes the
-accepted heartbeats in ONE transaction:
+credentials whose cached state is older than the TTL (one query: revoked? quarantined?
+interval, want_inventory), and writes the accepted heartbeats in ONE transaction:
 
-- one multi-row ``INSERT … ON CONFLICT (device_id, message_id) DO NOTHING RETURNING`` of
+- one multi-row ``INSERT … ON CONFLICT (device_id, message_id) DO NOTHING`` of
   :class:`MetricSample` rows (a replayed message id inserts nothing and is answered
   ``duplicate=True``), and
-- one ``executemany`` update of the devices' hot columns (last_seen_at, cpu/memory/disk,
-  uptime, pending_reboot, last_heartbeat, agent_version, hostname) with the newest
-  heartbeat of each device in the batch.
+- one ``UPDATE … FROM (VALUES …)`` of the devices' hot columns (last_seen_at,
+  cpu/memory/disk, uptime, pending_reboot, last_heartbeat, agent_version, hostname) with
+  the newest heartbeat of each device in the batch.
 
 Only after the commit are the waiting requests answered 200; if the flush fails they get
 503 and the agent keeps the heartbeat in its spool. "Acknowledged" therefore means
@@ -46,6 +46,7 @@ from steward.core import audit
 from steward.devices.models import Device, DeviceChange, DeviceFacts, MetricSample
 from steward.devices.services import AgentError
 from steward.devices.services import credentials as creds
+from steward.devices.services.enrollment import find_same_machine
 from steward_protocol.messages import CheckInResponse, DeviceIdentity, Heartbeat
 
 logger = logging.getLogger("steward.devices.ingest")
@@ -624,19 +625,19 @@ def register_clone(
     if origin is not None:
         actor = replace(actor, ip=origin.ip, user_agent=origin.user_agent, request_id=origin.request_id)
     with audit.acting_as(actor), transaction.atomic():
-        original = Device.unscoped.select_for_update().get(pk=auth.device_id)
-        siblings = Device.unscoped.filter(cloned_from=original, client_id=original.client_id)
-        if ident.hardware_uuid and original.hardware_uuid:
-            siblings = siblings.filter(hardware_uuid__iexact=ident.hardware_uuid)
-        else:
-            siblings = siblings.filter(machine_id__iexact=ident.machine_id)
-        clone = siblings.order_by("-pk").first()
-        if clone is not None:
+        original = Device.unscoped.select_for_update().filter(pk=auth.device_id).first()
+        if original is None:
+            raise AgentError(401, creds.UNKNOWN_CREDENTIAL)
+        # This machine may already have a record in the client: a clone registered before
+        # (whose answer was lost), or a machine enrolled on its own whose agent state was
+        # overwritten with another device's. Either way it is that record again.
+        clone = find_same_machine(original.client_id, ident)
+        if clone is not None and clone.pk != original.pk:
             if clone.quarantined_at is not None:
                 raise AgentError(403, creds.QUARANTINED)
             creds.revoke_credentials(clone.pk, "re-issued to a clone", now=received_at)
         else:
-            clone = Device.unscoped.create(
+            clone = Device.unscoped.create(  # a new machine for this client
                 client_id=original.client_id,
                 site_id=original.site_id,
                 hostname=ident.hostname,
