@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import secrets
+import random
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -81,7 +81,9 @@ def acting_as(actor: Actor) -> Iterator[Actor]:
 
 
 def new_request_id() -> str:
-    return secrets.token_hex(8)
+    # A correlation id, not a secret: the module generator (reseeded after fork) avoids a
+    # getrandom() system call on every request.
+    return f"{random.getrandbits(64):016x}"
 
 
 def _canonical(entry: AuditEntry) -> bytes:

@@ -47,6 +47,7 @@ from steward.devices.models import Device, DeviceChange, DeviceFacts, MetricSamp
 from steward.devices.services import AgentError
 from steward.devices.services import credentials as creds
 from steward.devices.services.enrollment import find_same_machine
+from steward.devices.services.writelock import sqlite_writer_turn
 from steward_protocol.messages import CheckInResponse, DeviceIdentity, Heartbeat
 
 logger = logging.getLogger("steward.devices.ingest")
@@ -403,10 +404,10 @@ def write_batch(batch: Sequence[Submission]) -> list[CheckInResponse | AgentErro
         rows = [batch[i].row for i, _ in accepted]
         by_device = {batch[i].row.device_id: state for i, state in accepted}
         try:
-            with transaction.atomic():
+            with sqlite_writer_turn(), transaction.atomic():
                 duplicates = store_rows(rows, by_device)
         except ReplayInBatch:  # rolled back; rare: redo, asking first which are stored
-            with transaction.atomic():
+            with sqlite_writer_turn(), transaction.atomic():
                 duplicates = store_rows(rows, by_device, precheck=True)
         now = timezone.now()
         for position, (index, state) in enumerate(accepted):

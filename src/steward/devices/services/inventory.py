@@ -28,6 +28,7 @@ from steward.core import audit
 from steward.devices import models as m
 from steward.devices.services import AgentError
 from steward.devices.services import credentials as creds
+from steward.devices.services.writelock import sqlite_writer_turn
 from steward_protocol.messages import Inventory, InventoryResponse
 
 KEEP_SNAPSHOTS = 3
@@ -604,7 +605,7 @@ def ingest_inventory(
     actor = audit.Actor.system(f"agent:{auth.device_uid}")
     if origin is not None:
         actor = replace(actor, ip=origin.ip, user_agent=origin.user_agent, request_id=origin.request_id)
-    with audit.acting_as(actor), transaction.atomic():
+    with audit.acting_as(actor), sqlite_writer_turn(), transaction.atomic():
         # The row lock serialises two inventories of one device (PostgreSQL; SQLite
         # serialises all writers anyway).
         device = m.Device.unscoped.select_for_update().get(pk=auth.device_id)
