@@ -17,17 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+import pagebench
+
 # The baseline is a request through the same middleware, session and database stack that
 # renders no list (/healthz); each page's "x base" is its median over the baseline's median,
 # both measured in the same run, so the figures survive a noisy shared machine.
@@ -46,24 +41,11 @@ SCENARIOS = [
 
 def child(database: str, devices: int, clients: int, repeat: int) -> dict[str, Any]:
     """Runs inside the child process: set up Django, seed, measure."""
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "steward.settings")
-    django.setup()
-
-    from django.core.management import call_command
+    pagebench.setup_django()
     from django.db import connection
     from django.test import Client as HttpClient
 
-    # No setup_test_environment(): its template instrumentation would add to the timings.
-    created_test_db = False
-    if database == "postgresql":
-        # A fresh database next to the one named by the URL, dropped afterwards.
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-        created_test_db = True
-    else:
-        call_command("migrate", verbosity=0, interactive=False)
-    try:
+    with pagebench.fresh_database(database):
         seed_started = time.perf_counter()
         user, client_id, group_id = seed(devices, clients)
         seed_seconds = time.perf_counter() - seed_started
@@ -80,52 +62,14 @@ def child(database: str, devices: int, clients: int, repeat: int) -> dict[str, A
             "sort_last_seen": "/devices/?sort=-seen",
             "page_500": "/devices/?page=500",
         }
-        results: dict[str, Any] = {}
-        for key, url in urls.items():
-            for _ in range(3):  # warm caches (templates, query plans)
-                check(http.get(url), url)
-            timings = []
-            for _ in range(repeat):
-                started = time.perf_counter()
-                response = http.get(url)
-                timings.append((time.perf_counter() - started) * 1000)
-                check(response, url)
-            timings.sort()
-            results[key] = {
-                "url": url,
-                "median_ms": round(statistics.median(timings), 2),
-                "p95_ms": round(timings[min(len(timings) - 1, round(0.95 * len(timings)) - 1)], 2),
-                "rows_on_page": response.content.count(b"<tr data-href="),
-                "queries": queries(http, url),
-            }
-        base = results["baseline"]["median_ms"]
-        for entry in results.values():
-            entry["x_baseline"] = round(entry["median_ms"] / base, 1) if base else None
+        results = pagebench.time_pages(http, urls, repeat, count_queries=True)
         return {"vendor": connection.vendor, "seed_seconds": round(seed_seconds, 1), "results": results}
-    finally:
-        if created_test_db:
-            connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
-
-
-def check(response: Any, url: str) -> None:
-    if response.status_code != 200:
-        raise SystemExit(f"{url} answered {response.status_code}")
-
-
-def queries(http: Any, url: str) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as context:
-        http.get(url)
-    return len(context.captured_queries)
 
 
 def seed(devices: int, clients: int) -> tuple[Any, int, int]:
     import datetime as dt
     import random
 
-    from django.db import connection
     from django.db.models import F
     from django.utils import timezone
 
@@ -204,49 +148,11 @@ def seed(devices: int, clients: int) -> tuple[Any, int, int]:
         kind="dynamic",
         filter={"os": "windows", "kind": "laptop", "status": "online"},
     )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")  # fresh planner statistics, as a live database would have
+    pagebench.analyze()
     admin = User.unscoped.create_user(
         "bench@bench.example", None, full_name="Bench Admin", provider=provider, role=Role.PROVIDER_ADMIN
     )
     return admin, client_rows[clients // 2].pk, group.pk
-
-
-def run_child(database: str, url: str, devices: int, clients: int, repeat: int) -> dict[str, Any]:
-    data_dir = tempfile.mkdtemp(prefix="steward-bench-")
-    env = {
-        **os.environ,
-        "STEWARD_DATA_DIR": data_dir,
-        "STEWARD_DATABASE_URL": url,
-        "STEWARD_COOKIE_SECURE": "0",
-        "STEWARD_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
-    }
-    env.pop("STEWARD_REDIS_URL", None)
-    try:
-        done = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                database,
-                "--devices",
-                str(devices),
-                "--clients",
-                str(clients),
-                "--repeat",
-                str(repeat),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise SystemExit(f"{database} benchmark failed:\n{done.stderr[-4000:]}")
-        return dict(json.loads(done.stdout.strip().splitlines()[-1]))
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main() -> None:
@@ -260,58 +166,26 @@ def main() -> None:
         print(json.dumps(child(args.child, args.devices, args.clients, args.repeat)))
         return
 
-    databases = {"sqlite": ""}
-    if os.environ.get("STEWARD_BENCH_DATABASE_URL"):
-        databases["postgresql"] = os.environ["STEWARD_BENCH_DATABASE_URL"]
     report: dict[str, Any] = {}
-    for name, url in databases.items():
+    for name, url in pagebench.databases().items():
         print(f"… {name}: seeding {args.devices:,} devices across {args.clients} clients", file=sys.stderr)
-        report[name] = run_child(name, url, args.devices, args.clients, args.repeat)
+        child_args = [
+            "--devices",
+            str(args.devices),
+            "--clients",
+            str(args.clients),
+            "--repeat",
+            str(args.repeat),
+        ]
+        report[name] = pagebench.run_child(__file__, name, url, child_args)
 
     print(
         f"\nFleet list, {args.devices:,} devices, {args.clients} clients, "
         f"{args.repeat} requests per line (ms)\n"
     )
-    header = f"{'scenario':34} " + " ".join(
-        f"{name + ' median':>18} {name + ' p95':>15} {'x base':>7} {'SQL':>4}" for name in report
-    )
-    print(header)
-    print("-" * len(header))
-    for key, label in SCENARIOS:
-        cells = " ".join(
-            "{median_ms:>18.1f} {p95_ms:>15.1f} {x_baseline:>7} {queries:>4}".format(
-                **report[name]["results"][key]
-            )
-            for name in report
-        )
-        print(f"{label:34} {cells}")
-    print()
-    print(
-        json.dumps(
-            {
-                "bench": "fleet_list",
-                "devices": args.devices,
-                "clients": args.clients,
-                "repeat": args.repeat,
-                "databases": {
-                    name: {
-                        "seed_seconds": data["seed_seconds"],
-                        **{
-                            key: {
-                                "median_ms": r["median_ms"],
-                                "p95_ms": r["p95_ms"],
-                                "rows_on_page": r["rows_on_page"],
-                                "queries": r["queries"],
-                                "x_baseline": r["x_baseline"],
-                            }
-                            for key, r in data["results"].items()
-                        },
-                    }
-                    for name, data in report.items()
-                },
-            }
-        )
-    )
+    pagebench.print_table(report, SCENARIOS, queries=True)
+    summary = {"bench": "fleet_list", "devices": args.devices, "clients": args.clients, "repeat": args.repeat}
+    print(json.dumps({**summary, "databases": pagebench.summary(report)}))
 
 
 if __name__ == "__main__":
