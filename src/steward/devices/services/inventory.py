@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -419,104 +419,29 @@ def _system_volume_state(inv: Inventory) -> str:
     return inv.encryption[0].state
 
 
+def _row_sources(inv: Inventory) -> list[tuple[str, Any, Sequence[Any]]]:
+    """(section, row model, protocol items): each item's fields are the model's field names."""
+    return [
+        ("software", m.InstalledSoftware, inv.software),
+        ("updates", m.PendingUpdate, inv.updates.pending),
+        ("hardware", m.PhysicalDisk, inv.hardware.disks),
+        ("network", m.NetworkInterface, inv.network),
+        ("protection", m.ProtectionProduct, inv.protection),
+        ("encryption", m.VolumeEncryption, inv.encryption),
+        ("backups", m.BackupJob, inv.backups),
+    ]
+
+
 def _replace_rows(device: m.Device, inv: Inventory, sections: set[str]) -> None:
+    """Replace the rows of every section whose collector ran (a failed one keeps its rows)."""
+
     def replace_all(model: Any, rows: Iterable[Any]) -> None:
         model.unscoped.filter(device=device).delete()
         model.unscoped.bulk_create(list(rows), batch_size=500)
 
-    if "software" in sections:
-        replace_all(
-            m.InstalledSoftware,
-            (
-                m.InstalledSoftware(
-                    device=device,
-                    name=s.name,
-                    version=s.version,
-                    publisher=s.publisher,
-                    install_date=s.install_date,
-                )
-                for s in inv.software
-            ),
-        )
-    if "updates" in sections:
-        replace_all(
-            m.PendingUpdate,
-            (
-                m.PendingUpdate(
-                    device=device,
-                    update_id=u.update_id,
-                    title=u.title,
-                    severity=u.severity,
-                    is_security=u.is_security,
-                    pending_since=u.pending_since,
-                )
-                for u in inv.updates.pending
-            ),
-        )
-    if "hardware" in sections:
-        replace_all(
-            m.PhysicalDisk,
-            (
-                m.PhysicalDisk(
-                    device=device,
-                    name=d.name,
-                    model=d.model,
-                    serial=d.serial,
-                    size_bytes=d.size_bytes,
-                    media=d.media,
-                    smart_status=d.smart_status,
-                    smart_detail=d.smart_detail,
-                )
-                for d in inv.hardware.disks
-            ),
-        )
-    if "network" in sections:
-        replace_all(
-            m.NetworkInterface,
-            (
-                m.NetworkInterface(
-                    device=device, name=n.name, mac=n.mac, addresses=list(n.addresses), is_up=n.is_up
-                )
-                for n in inv.network
-            ),
-        )
-    if "protection" in sections:
-        replace_all(
-            m.ProtectionProduct,
-            (
-                m.ProtectionProduct(
-                    device=device,
-                    product=p.product,
-                    enabled=p.enabled,
-                    up_to_date=p.up_to_date,
-                    definitions_updated_at=p.definitions_updated_at,
-                )
-                for p in inv.protection
-            ),
-        )
-    if "encryption" in sections:
-        replace_all(
-            m.VolumeEncryption,
-            (
-                m.VolumeEncryption(device=device, volume=e.volume, method=e.method, state=e.state)
-                for e in inv.encryption
-            ),
-        )
-    if "backups" in sections:
-        replace_all(
-            m.BackupJob,
-            (
-                m.BackupJob(
-                    device=device,
-                    tool=b.tool,
-                    job=b.job,
-                    last_success_at=b.last_success_at,
-                    last_failure_at=b.last_failure_at,
-                    detail=b.detail,
-                )
-                for b in inv.backups
-            ),
-        )
+    for section, model, items in _row_sources(inv):
+        if section in sections:
+            replace_all(model, (model(device=device, **item.model_dump()) for item in items))
     if "local_admins" in sections:
         replace_all(m.LocalAdmin, (m.LocalAdmin(device=device, name=name) for name in inv.local_admins))
 
