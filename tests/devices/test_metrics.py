@@ -39,6 +39,20 @@ def sample(
     )
 
 
+def flat_rollup(device: Device, resolution: int, bucket: int) -> MetricRollup:
+    """A one-sample rollup whose values do not matter to the test."""
+    return MetricRollup(
+        device=device,
+        resolution=resolution,
+        bucket=bucket,
+        samples=1,
+        cpu_avg=1,
+        cpu_max=1,
+        memory_avg=1,
+        memory_max=1,
+    )
+
+
 def rollups(device: Device, resolution: int) -> dict[int, tuple[Any, ...]]:
     rows = MetricRollup.unscoped.filter(device=device, resolution=resolution).values_list(
         "bucket", "samples", "cpu_avg", "cpu_max", "memory_avg", "memory_max", "disk_max"
@@ -156,36 +170,9 @@ def test_retention_deletes_in_batches(device: Device) -> None:
             for i in range(5)
         ]
         + [
-            MetricRollup(
-                device=device,
-                resolution=300,
-                bucket=now - 600,
-                samples=1,
-                cpu_avg=1,
-                cpu_max=1,
-                memory_avg=1,
-                memory_max=1,
-            ),
-            MetricRollup(
-                device=device,
-                resolution=3600,
-                bucket=now - 366 * DAY,
-                samples=1,
-                cpu_avg=1,
-                cpu_max=1,
-                memory_avg=1,
-                memory_max=1,
-            ),
-            MetricRollup(
-                device=device,
-                resolution=3600,
-                bucket=now - 364 * DAY,
-                samples=1,
-                cpu_avg=1,
-                cpu_max=1,
-                memory_avg=1,
-                memory_max=1,
-            ),
+            flat_rollup(device, 300, now - 600),
+            flat_rollup(device, 3600, now - 366 * DAY),
+            flat_rollup(device, 3600, now - 364 * DAY),
         ]
     )
     report = metrics.apply_retention(now=now, batch=2)
