@@ -87,6 +87,8 @@ def register_routers(target: NinjaAPI) -> None:
 
     register_core(target)
     target.add_router("", "steward.devices.api.router")
+    target.add_router("", "steward.servicedesk.api.router")
+    target.add_router("", "steward.servicedesk.kb_api.router")
 
 
 register_routers(api)

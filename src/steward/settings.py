@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "steward.core",
     "steward.devices",
+    "steward.servicedesk",
     "steward.web",
 ]
 

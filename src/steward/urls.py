@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("steward.web.urls")),
     path("", include("steward.core.urls")),
     path("", include("steward.devices.urls")),
+    path("", include("steward.servicedesk.urls")),
+    path("", include("steward.servicedesk.kb_urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -71,8 +71,8 @@ class User(TenantOwned, AbstractBaseUser, AuditedModel):
             models.UniqueConstraint(Lower("email"), name="user_unique_email_ci"),
             models.CheckConstraint(
                 condition=(
-                    models.Q(role__in=[r.value for r in PROVIDER_ROLES], client__isnull=True)
-                    | models.Q(role__in=[r.value for r in CLIENT_ROLES], client__isnull=False)
+                    models.Q(role__in=sorted(r.value for r in PROVIDER_ROLES), client__isnull=True)
+                    | models.Q(role__in=sorted(r.value for r in CLIENT_ROLES), client__isnull=False)
                 ),
                 name="user_role_matches_client",
             ),

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class ServiceDeskConfig(AppConfig):
+    name = "steward.servicedesk"
+    label = "servicedesk"
+    verbose_name = "Service desk"
+
+    def ready(self) -> None:
+        from steward.servicedesk import permissions  # noqa: F401  (registers permissions and navigation)

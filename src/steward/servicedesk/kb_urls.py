@@ -1,0 +1,5 @@
+"""Knowledge-base pages (staff and portal)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

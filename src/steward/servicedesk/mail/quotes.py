@@ -1,0 +1,172 @@
+"""Finding the new content of a reply: quoted history and signatures removed."""
+
+from __future__ import annotations
+
+import re
+
+from .charsets import clean_text
+from .html import html_to_text
+
+_ATTRIBUTIONS = [
+    re.compile(p, re.IGNORECASE | re.DOTALL)
+    for p in (
+        r"^\s*On\b.{0,400}\bwrote\s*:$",
+        r"^\s*Am\b.{0,400}\bschrieb\b.{0,400}:$",
+        r"^\s*Le\b.{0,400}\ba\s+écrit\s*:$",
+        r"^\s*Op\b.{0,400}\bschreef\b.{0,400}:$",
+        r"^\s*El\b.{0,400}\bescribió\s*:$",
+        r"^\s*Il\b.{0,400}\bha\s+scritto\s*:$",
+        r"^\s*Den\b.{0,400}\bskrev\b.{0,400}:$",
+        r"^.{0,300}<[^<>\s]+@[^<>\s]+>\s*(?:wrote|schrieb|a\s+écrit|skrev|schreef)\s*:$",
+    )
+]
+_ORIGINAL_MESSAGE = re.compile(
+    r"^\s*-{2,}\s*(?:original message|ursprüngliche nachricht|originalnachricht|message d'origine"
+    r"|oorspronkelijk bericht|originalmeddelande|messaggio originale|mensaje original)\s*-{2,}\s*$",
+    re.IGNORECASE,
+)
+_LABEL = re.compile(r"^\s*\*?\s*([^\W\d_]+(?: [^\W\d_]+)?)\s*\*?\s*:", re.UNICODE)
+_FROM = {"from", "von", "de", "van", "från", "fra", "da", "od", "от"}
+_HEADER_LABELS = {
+    "sent", "date", "gesendet", "datum", "envoyé", "verzonden", "skickat", "sendt", "inviato",
+    "enviado", "fecha", "data", "to", "an", "à", "a", "aan", "till", "til", "para", "cc",
+    "subject", "betreff", "objet", "onderwerp", "ämne", "emne", "oggetto", "asunto", "assunto",
+}  # fmt: skip
+_SEPARATOR = re.compile(r"^[\s_\-=*~]*$")
+_MOBILE_SIGNATURE = re.compile(
+    r"^\s*(?:sent from my\b|sent from (?:outlook|mail|yahoo|samsung|gmail)\b|sent via\b"
+    r"|get outlook for\b|von meinem .{1,40} gesendet|gesendet von meinem\b|gesendet mit\b"
+    r"|envoyé de mon\b|envoyé depuis\b|verzonden vanaf mijn\b|skickat från min\b|inviato da\b"
+    r"|enviado desde mi\b).{0,80}$",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"^\s*>")
+
+
+def _label(line: str) -> str | None:
+    match = _LABEL.match(line)
+    return match.group(1).lower() if match else None
+
+
+def _is_header_block(lines: list[str], index: int) -> bool:
+    """Outlook's "From: … Sent: … To: … Subject: …" block starts at ``index``."""
+    if _label(lines[index]) not in _FROM:
+        return False
+    labels = {_label(line) for line in lines[index + 1 : index + 8]}
+    return len(labels & _HEADER_LABELS) >= 2
+
+
+def _attribution_span(lines: list[str], index: int) -> int:
+    """How many lines (1–3) an "On … wrote:" line spans at ``index``; 0 if none."""
+    for span in (1, 2, 3):
+        if index + span > len(lines) or not lines[index + span - 1].strip():
+            return 0
+        candidate = " ".join(line.strip() for line in lines[index : index + span])
+        if len(candidate) <= 500 and any(p.match(candidate) for p in _ATTRIBUTIONS):
+            return span
+    return 0
+
+
+def _next_text_line(lines: list[str], start: int) -> str | None:
+    for line in lines[start:]:
+        if line.strip():
+            return line
+    return None
+
+
+def _cut_history(lines: list[str]) -> tuple[list[str], set[int]]:
+    """Drop everything from the first Outlook-style history marker on.
+
+    Returns the remaining lines and the indexes of attribution lines that introduce a
+    ">" quote (they belong to that quote block).
+    """
+    attribution_lines: set[int] = set()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if _ORIGINAL_MESSAGE.match(line) or _is_header_block(lines, index):
+            return lines[:index], attribution_lines
+        span = _attribution_span(lines, index)
+        if span:
+            following = _next_text_line(lines, index + span)
+            if following is not None and _QUOTED.match(following):
+                attribution_lines.update(range(index, index + span))
+                index += span
+                continue
+            if span == 1:
+                # An attribution followed by unprefixed text: all of it is history.
+                return lines[:index], attribution_lines
+        index += 1
+    return lines, attribution_lines
+
+
+def _drop_quote_blocks(lines: list[str], attribution: set[int]) -> list[str]:
+    kinds = []
+    for i, line in enumerate(lines):
+        if i in attribution or _QUOTED.match(line):
+            kinds.append("q")
+        elif line.strip():
+            kinds.append("t")
+        else:
+            kinds.append("b")
+    meaningful = [(i, k) for i, k in enumerate(kinds) if k != "b"]
+    if not any(k == "q" for _, k in meaningful):
+        return lines
+    blocks = sum(1 for j, (_, k) in enumerate(meaningful) if k == "q" and (j == 0 or meaningful[j - 1][1] != "q"))
+    if meaningful[-1][1] == "q":
+        # Top-posting: the quote is at the end.
+        start = len(meaningful) - 1
+        while start > 0 and meaningful[start - 1][1] == "q":
+            start -= 1
+        return lines[: meaningful[start][0]]
+    if blocks == 1 and meaningful[0][1] == "q":
+        # Bottom-posting: one quote, then the answer.
+        end = 0
+        while meaningful[end][1] == "q":
+            end += 1
+        return lines[meaningful[end][0] :]
+    # Inline answers between quotes: the quotes give them meaning, keep them.
+    return lines
+
+
+def _drop_signature(lines: list[str]) -> list[str]:
+    for index in range(len(lines) - 1, 0, -1):
+        if lines[index] in {"-- ", "--"} and any(line.strip() for line in lines[:index]):
+            lines = lines[:index]
+            break
+    while lines and (not lines[-1].strip() or _MOBILE_SIGNATURE.match(lines[-1])):
+        lines = lines[:-1]
+    return lines
+
+
+def _trim(lines: list[str]) -> str:
+    while lines and _SEPARATOR.match(lines[-1]):
+        lines = lines[:-1]
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def strip_reply(text: str) -> str:
+    """The new content of a plain-text reply.
+
+    Removes history introduced by "-----Original Message-----", Outlook's
+    "From:/Sent:/To:/Subject:" block (English, German, French, …), "On … wrote:" /
+    "Am … schrieb …:" / "Le … a écrit :" attributions with their ">" quote, a trailing
+    or leading ">" quote, "-- " signatures and "Sent from my iPhone"-style lines.
+    Inline answers between quotes keep their quotes. Forwarded messages are kept (they
+    are usually the point of the mail). Never returns "" for non-empty input: when
+    everything looks quoted, the whole text is returned.
+    """
+    full = clean_text(text).strip("\n")
+    lines = [line.rstrip("\r") for line in full.split("\n")]
+    lines, attribution = _cut_history(lines)
+    lines = _drop_quote_blocks(lines, attribution)
+    reply = _trim(_drop_signature(lines))
+    return reply if reply.strip() else full.strip()
+
+
+def strip_reply_html(html: str) -> str:
+    """The new content of an HTML-only reply as plain text (quotes removed in the HTML
+    first: blockquote, gmail_quote, Outlook's divRplyFwdMsg, …)."""
+    reduced = html_to_text(html, skip_quotes=True)
+    reply = strip_reply(reduced) if reduced.strip() else ""
+    return reply if reply.strip() else strip_reply(html_to_text(html))

@@ -1,0 +1,75 @@
+"""The ticket event log the SLA engine reads: status, priority and type changes and replies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+EVENT_KINDS = ("created", "status", "priority", "type", "agent_reply", "customer_reply", "merged")
+
+# What each kind carries: required fields, optional fields (the rest must be None).
+EVENT_FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "created": (frozenset({"priority"}), frozenset({"status", "ticket_type"})),
+    "status": (frozenset({"status"}), frozenset()),
+    "priority": (frozenset({"priority"}), frozenset()),
+    "type": (frozenset({"ticket_type"}), frozenset()),
+    "agent_reply": (frozenset(), frozenset()),
+    "customer_reply": (frozenset(), frozenset()),
+    "merged": (frozenset(), frozenset()),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TicketEvent:
+    """One change in a ticket's life, at an aware instant.
+
+    * ``created``: the ticket opens with ``status`` (default "new"), ``priority`` and
+      ``ticket_type`` (default "incident");
+    * ``status`` / ``priority`` / ``type``: the new value;
+    * ``agent_reply``: a public reply by staff (first response, next update);
+    * ``customer_reply``: a reply by the requester (informational: the desk changes the
+      status itself when a reply resumes a paused ticket);
+    * ``merged``: this ticket was merged into another one.
+    """
+
+    at: dt.datetime
+    kind: str
+    status: str | None = None
+    priority: str | None = None
+    ticket_type: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None or self.at.utcoffset() is None:
+            raise ValueError(f"event at {self.at.isoformat()}: the time has no time zone")
+        if self.kind not in EVENT_FIELDS:
+            raise ValueError(f"event kind {self.kind!r} is not one of {', '.join(EVENT_KINDS)}")
+
+
+def created(
+    at: dt.datetime, priority: str, status: str = "new", ticket_type: str = "incident"
+) -> TicketEvent:
+    return TicketEvent(at, "created", status=status, priority=priority, ticket_type=ticket_type)
+
+
+def status(at: dt.datetime, value: str) -> TicketEvent:
+    return TicketEvent(at, "status", status=value)
+
+
+def priority(at: dt.datetime, value: str) -> TicketEvent:
+    return TicketEvent(at, "priority", priority=value)
+
+
+def ticket_type(at: dt.datetime, value: str) -> TicketEvent:
+    return TicketEvent(at, "type", ticket_type=value)
+
+
+def agent_reply(at: dt.datetime) -> TicketEvent:
+    return TicketEvent(at, "agent_reply")
+
+
+def customer_reply(at: dt.datetime) -> TicketEvent:
+    return TicketEvent(at, "customer_reply")
+
+
+def merged(at: dt.datetime) -> TicketEvent:
+    return TicketEvent(at, "merged")

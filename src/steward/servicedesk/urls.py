@@ -1,0 +1,5 @@
+"""Service-desk pages (staff and portal)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
