@@ -99,7 +99,12 @@ _QUOTE_CLASSES = {
     "outlookmessageheader",
 }
 # Everything after these (Outlook's reply header) is the quoted message.
-_QUOTE_START_IDS = {"divrplyfwdmsg", "x_divrplyfwdmsg", "appendonsend", "mail-editor-reference-message-container"}
+_QUOTE_START_IDS = {
+    "divrplyfwdmsg",
+    "x_divrplyfwdmsg",
+    "appendonsend",
+    "mail-editor-reference-message-container",
+}
 
 
 class _TextBuilder(HTMLParser):

@@ -57,7 +57,7 @@ def _is_header_block(lines: list[str], index: int) -> bool:
 
 
 def _attribution_span(lines: list[str], index: int) -> int:
-    """How many lines (1–3) an "On … wrote:" line spans at ``index``; 0 if none."""
+    """How many lines (1 to 3) an "On … wrote:" line spans at ``index``; 0 if none."""
     for span in (1, 2, 3):
         if index + span > len(lines) or not lines[index + span - 1].strip():
             return 0
@@ -112,7 +112,9 @@ def _drop_quote_blocks(lines: list[str], attribution: set[int]) -> list[str]:
     meaningful = [(i, k) for i, k in enumerate(kinds) if k != "b"]
     if not any(k == "q" for _, k in meaningful):
         return lines
-    blocks = sum(1 for j, (_, k) in enumerate(meaningful) if k == "q" and (j == 0 or meaningful[j - 1][1] != "q"))
+    blocks = sum(
+        1 for j, (_, k) in enumerate(meaningful) if k == "q" and (j == 0 or meaningful[j - 1][1] != "q")
+    )
     if meaningful[-1][1] == "q":
         # Top-posting: the quote is at the end.
         start = len(meaningful) - 1

@@ -11,10 +11,10 @@ if TYPE_CHECKING:
 TAG_PREFIX = "T"
 _TAG = re.compile(r"\[\s*T\s*-\s*(\d{1,12})\s*\]", re.IGNORECASE)
 # Reply/forward prefixes in the languages our clients write in, optionally counted
-# ("Re[2]:", "AW(3):"); the colon may be full-width.
+# ("Re[2]:", "AW(3):"); the colon may be full-width (U+FF1A).
 _PREFIX = re.compile(
     r"^\s*(?:re|fw|fwd|aw|wg|sv|vs|vb|antw|antwort|tr|rif|r|ref|odp|pd|res|enc|doorst|fs|vl)"
-    r"\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*",
+    r"\s*(?:\[\d+\]|\(\d+\))?\s*[:\uff1a]\s*",
     re.IGNORECASE,
 )
 

@@ -7,13 +7,13 @@ first instant it shows its end ("24:00" is the next midnight). Across daylight-s
 changes this gives:
 
 * spring forward (London, 2026-03-29, 01:00 GMT → 02:00 BST): a period spanning the
-  skipped hour is an hour shorter (00:00–03:00 lasts 2 h, 00:00–24:00 lasts 23 h); a period
+  skipped hour is an hour shorter (00:00-03:00 lasts 2 h, 00:00-24:00 lasts 23 h); a period
   starting or ending inside the skipped hour starts or ends at the transition;
 * fall back (London, 2026-10-25, 02:00 BST → 01:00 GMT): a period spanning the repeated
-  hour is an hour longer (00:00–03:00 lasts 4 h, 00:00–24:00 lasts 25 h); a period
+  hour is an hour longer (00:00-03:00 lasts 4 h, 00:00-24:00 lasts 25 h); a period
   starting or ending inside the repeated hour uses its first occurrence.
 
-Ordinary office hours (08:00–17:30) keep their length; only their UTC instants move.
+Ordinary office hours (08:00-17:30) keep their length; only their UTC instants move.
 
 A holiday closes the whole local date; a recurring holiday closes that month/day every year
 (29 February only in leap years). ``always_open`` (24/7) ignores hours and holidays.

@@ -1,7 +1,7 @@
 """SLA policies: targets per metric, priority and ticket type, and which policy applies.
 
 A policy holds, for each metric (first response, next update, resolution) and priority
-(p1–p4), a target in business minutes, optionally replaced per ticket type. Which statuses
+(p1-p4), a target in business minutes, optionally replaced per ticket type. Which statuses
 pause the clock, which count as resolved, and which priorities run 24/7 are part of the
 policy too; the calendar is chosen by the service desk (see ``choose_calendar``).
 """
@@ -94,7 +94,7 @@ class SlaPolicy:
                 base = self.targets.get(metric, {}).get(priority)
                 for ticket_type in TICKET_TYPES:
                     override = self.overrides.get(ticket_type, {}).get(metric, {})
-                    minutes = override[priority] if priority in override else base
+                    minutes = override.get(priority, base)
                     table[metric, priority, ticket_type] = None if minutes is None else minutes * 60
         return table
 

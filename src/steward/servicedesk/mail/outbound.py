@@ -1,0 +1,118 @@
+"""Sending composed mail through the SMTP server configured by ``STEWARD_SMTP_URL``.
+
+Goes through Django's mail backend so the same call writes to files when no SMTP is
+configured (demo) and to ``mail.outbox`` in tests; with SMTP configured it uses the
+``EMAIL_*`` settings that ``steward.settings`` derives from ``STEWARD_SMTP_URL``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+from collections.abc import Sequence
+from email.message import EmailMessage as StdlibEmailMessage
+from email.policy import Policy
+from email.utils import getaddresses
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage as DjangoEmailMessage
+from django.core.mail import get_connection
+
+from .errors import MailTransportError, scrub
+from .headers import normalize_address
+
+
+class PreparedEmail(DjangoEmailMessage):
+    """A Django EmailMessage that sends a message we composed, byte for byte."""
+
+    def __init__(self, message: StdlibEmailMessage, *, envelope_from: str | None = None) -> None:
+        recipients = [
+            address
+            for _, raw in getaddresses(message.get_all("To", []) + message.get_all("Cc", []))
+            if (address := normalize_address(raw))
+        ]
+        bcc = [a for _, raw in getaddresses(message.get_all("Bcc", [])) if (a := normalize_address(raw))]
+        sender = envelope_from
+        if sender is None:
+            senders = [
+                a for _, raw in getaddresses(message.get_all("From", [])) if (a := normalize_address(raw))
+            ]
+            sender = senders[0] if senders else ""
+        super().__init__(subject=str(message.get("Subject", "")), from_email=sender, to=recipients, bcc=bcc)
+        self.prepared = message
+        if bcc:
+            del self.prepared["Bcc"]  # Bcc must never reach the other recipients
+
+    def message(self, *, policy: Policy | None = None) -> StdlibEmailMessage:
+        return self.prepared
+
+
+def _is_permanent(exc: BaseException) -> bool:
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [c for c, _ in exc.recipients.values()]
+        return bool(codes) and all(500 <= c < 600 for c in codes)
+    return isinstance(code, int) and 500 <= code < 600
+
+
+def _describe(exc: BaseException, connection: Any) -> str:
+    host = getattr(connection, "host", None) or getattr(settings, "EMAIL_HOST", "?")
+    port = getattr(connection, "port", None) or getattr(settings, "EMAIL_PORT", "?")
+    password = getattr(connection, "password", None) or getattr(settings, "EMAIL_HOST_PASSWORD", "")
+    return scrub(f"sending mail through {host}:{port} failed: {type(exc).__name__}: {exc}", password or "")
+
+
+class SendError(MailTransportError):
+    def __init__(self, message: str, *, sent: int, permanent: bool, failed_message_id: str | None) -> None:
+        super().__init__(message, sent=sent)
+        #: True for 5xx answers: retrying the same message will fail again.
+        self.permanent = permanent
+        self.failed_message_id = failed_message_id
+
+
+def send_messages(
+    messages: Sequence[StdlibEmailMessage], *, envelope_from: str | None = None, connection: Any = None
+) -> int:
+    """Send the messages over one connection, in order; returns how many were sent.
+
+    Raises ``SendError`` (a ``MailTransportError``) at the first failure, saying which
+    Message-ID failed, how many went out before it, and whether the failure is
+    permanent (5xx). ``envelope_from`` overrides the SMTP MAIL FROM (default: From).
+    """
+    if not messages:
+        return 0
+    connection = connection or get_connection(fail_silently=False)
+    sent = 0
+    try:
+        connection.open()
+    except (smtplib.SMTPException, OSError) as exc:
+        raise SendError(_describe(exc, connection), sent=0, permanent=False, failed_message_id=None) from None
+    try:
+        for message in messages:
+            try:
+                sent += connection.send_messages([PreparedEmail(message, envelope_from=envelope_from)]) or 0
+            except (smtplib.SMTPException, OSError) as exc:
+                raise SendError(
+                    _describe(exc, connection) + f" (Message-ID {message.get('Message-ID')})",
+                    sent=sent,
+                    permanent=_is_permanent(exc),
+                    failed_message_id=message.get("Message-ID"),
+                ) from None
+    finally:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            connection.close()
+    return sent
+
+
+def send_message(
+    message: StdlibEmailMessage, *, envelope_from: str | None = None, connection: Any = None
+) -> None:
+    """Send one message; raises ``SendError`` when it was not accepted."""
+    if send_messages([message], envelope_from=envelope_from, connection=connection) != 1:
+        raise SendError(
+            "the mail backend accepted no message (no recipients?)",
+            sent=0,
+            permanent=True,
+            failed_message_id=message.get("Message-ID"),
+        )
