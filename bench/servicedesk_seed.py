@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-WORDS = (
+_WORDS = (
     "printer scanner outlook teams onedrive sharepoint excel word laptop desktop monitor dock "
     "keyboard mouse headset vpn wifi network switch firewall router password mfa account locked "
     "reset license install update patch reboot slow crash error blue screen backup restore file "
@@ -28,13 +28,15 @@ WORDS = (
     "warranty invoice contract project migration office upgrade windows macos linux ubuntu "
     "driver bios firmware signature template form pdf scan copy fax label sql database app "
     "crm erp accounting payroll quickbooks sage xero teamviewer remote desktop rdp citrix"
-).split()
-FILLER = (
+)
+WORDS = _WORDS.split()
+_FILLER = (
     "please could you have a look at this when you get a chance thanks the since this morning "
     "again still not working for me and my colleague we tried restarting it but no luck it "
     "says that there is a problem with it urgent today before meeting as soon as possible "
     "after the update yesterday from home office site all users some users only one user"
-).split()
+)
+FILLER = _FILLER.split()
 SUBJECTS = [
     "{a} not working",
     "Cannot open {a}",
@@ -45,7 +47,8 @@ SUBJECTS = [
     "Set up {a} for new starter {name}",
     "{a} {b} issue at {site}",
 ]
-NAMES = "Alice Bob Carol Dave Erin Frank Grace Heidi Ivan Judy Mallory Niaj Olivia Peggy Rupert Sybil".split()
+_NAMES = "Alice Bob Carol Dave Erin Frank Grace Heidi Ivan Judy Mallory Niaj Olivia Peggy Rupert Sybil"
+NAMES = _NAMES.split()
 STATUSES = [
     ("closed", 52),
     ("resolved", 18),
@@ -124,7 +127,7 @@ def seed(
             provider=provider,
             role=Role.TECHNICIAN,
             all_clients=True,
-            password="!",
+            password="!",  # noqa: S106 (unusable password)
         )
         for i in range(technicians)
     )
@@ -141,7 +144,9 @@ def seed(
     site_of = {s.client_id: s.pk for s in site_rows}
     team = Team.objects.create(provider=provider, name="Service desk")
     queues = [
-        Queue.objects.create(provider=provider, name=name, default_team=team, is_default=(name == "Service desk"))
+        Queue.objects.create(
+            provider=provider, name=name, default_team=team, is_default=(name == "Service desk")
+        )
         for name in ("Service desk", "Projects", "Proactive", "Escalations")
     ]
     status_options, status_weights = _weighted(STATUSES)
@@ -168,8 +173,10 @@ def seed(
             index = number + offset
             client_id = report.client_ids[rng.randrange(clients)]
             created = now - span * (1 - (index / tickets)) - dt.timedelta(minutes=rng.randrange(600))
-            status = rng.choices(status_options, status_weights)[0] if created < now - dt.timedelta(days=30) else (
-                rng.choice(["new", "open", "in_progress", "waiting_on_customer", "resolved"])
+            status = (
+                rng.choices(status_options, status_weights)[0]
+                if created < now - dt.timedelta(days=30)
+                else (rng.choice(["new", "open", "in_progress", "waiting_on_customer", "resolved"]))
             )
             subject = rng.choice(SUBJECTS).format(
                 a=rng.choice(WORDS), b=rng.choice(WORDS), name=rng.choice(NAMES), site="HQ"
@@ -214,20 +221,51 @@ def seed(
             replies = []
             events = []
             for ticket, conversation in zip(batch_tickets, bodies, strict=True):
-                events.append(TicketEvent(ticket_id=ticket.pk, at=ticket.created_at, kind="created",
-                                          status="new", priority=ticket.priority, ticket_type=ticket.ticket_type))
+                events.append(
+                    TicketEvent(
+                        ticket_id=ticket.pk,
+                        at=ticket.created_at,
+                        kind="created",
+                        status="new",
+                        priority=ticket.priority,
+                        ticket_type=ticket.ticket_type,
+                    )
+                )
                 for body, visibility, customer, at in conversation:
-                    replies.append(Reply(ticket_id=ticket.pk, visibility=visibility, channel=ticket.channel,
-                                         from_customer=customer, author_name="Bench", body_text=body,
-                                         created_at=at))
+                    replies.append(
+                        Reply(
+                            ticket_id=ticket.pk,
+                            visibility=visibility,
+                            channel=ticket.channel,
+                            from_customer=customer,
+                            author_name="Bench",
+                            body_text=body,
+                            created_at=at,
+                        )
+                    )
                     if visibility == "public" and not customer:
-                        events.append(TicketEvent(ticket_id=ticket.pk, at=at, kind="agent_reply",
-                                                  status="open", priority=ticket.priority,
-                                                  ticket_type=ticket.ticket_type))
+                        events.append(
+                            TicketEvent(
+                                ticket_id=ticket.pk,
+                                at=at,
+                                kind="agent_reply",
+                                status="open",
+                                priority=ticket.priority,
+                                ticket_type=ticket.ticket_type,
+                            )
+                        )
                 if ticket.status != "new":
                     last = conversation[-1][3]
-                    events.append(TicketEvent(ticket_id=ticket.pk, at=last, kind="status", status=ticket.status,
-                                              priority=ticket.priority, ticket_type=ticket.ticket_type))
+                    events.append(
+                        TicketEvent(
+                            ticket_id=ticket.pk,
+                            at=last,
+                            kind="status",
+                            status=ticket.status,
+                            priority=ticket.priority,
+                            ticket_type=ticket.ticket_type,
+                        )
+                    )
             Reply.unscoped.bulk_create(replies, batch_size=5000)
             TicketEvent.unscoped.bulk_create(events, batch_size=5000)
         report.tickets += size

@@ -1,3 +1,4 @@
+# ruff: noqa: S608  (table names are constants of this module; nothing here takes input)
 """The full-text index over tickets, as SQL per database.
 
 SQLite: an FTS5 table with external content (the ticket row's ``search_public`` and
@@ -30,7 +31,9 @@ SQLITE_TRIGGERS = [
     " WHEN old.search_public IS NOT new.search_public OR old.search_internal IS NOT new.search_internal"
     f" BEGIN {_SQLITE_DELETE_OLD} {_SQLITE_INSERT_NEW} END",
 ]
-SQLITE_DROP_TRIGGERS = [f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{name}" for name in ("update", "delete", "insert")]
+SQLITE_DROP_TRIGGERS = [
+    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{name}" for name in ("update", "delete", "insert")
+]
 SQLITE_REBUILD = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"
 
 POSTGRES_INDEXES = [

@@ -69,6 +69,12 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
             return data.decode("utf-8"), f"text declared as {label!r} was not; decoded as UTF-8"
         except UnicodeDecodeError:
             pass
+        if codec == "utf-8":
+            # The classic mislabel: Windows-1252 text sent as UTF-8.
+            try:
+                return data.decode("cp1252"), f"text declared as {label!r} was not; decoded as Windows-1252"
+            except UnicodeDecodeError:
+                pass
         try:
             return data.decode(codec, "replace"), f"invalid {label!r} bytes were replaced"
         except Exception:

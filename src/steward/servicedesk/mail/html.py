@@ -54,7 +54,7 @@ def sanitize_html(html: str) -> str:
     event handlers, forms, relative links or remote images; ``cid:`` images are kept so
     the caller can point them at the stored inline attachments (see ``replace_cid_urls``)."""
     try:
-        return _CLEANER.clean(clean_text(html))
+        return _CLEANER.clean(clean_text(html)).strip()
     except Exception:
         return ""
 
@@ -142,6 +142,10 @@ class _TextBuilder(HTMLParser):
             if self.quote:
                 text = "> " * self.quote + text
             self.at_line_start = False
+        elif not self.pre and text.startswith(" ") and self.parts and self.parts[-1].endswith(" "):
+            text = text.lstrip(" ")
+            if not text:
+                return
         self.parts.append(text)
 
     # -- parser callbacks

@@ -136,8 +136,9 @@ class ImapMailbox:
             self._select(conn)
             uids = self._unseen(conn)[:limit]
             report.seen = len(uids)
+            capabilities = _capabilities(conn) if uids else set()
             for uid in uids:
-                self._process(conn, uid, handler, report)
+                self._process(conn, uid, handler, report, capabilities)
         except (OSError, imaplib.IMAP4.error) as exc:
             raise self._fail(f"IMAP polling of {self.folder!r} at", exc) from exc
         finally:
@@ -157,7 +158,9 @@ class ImapMailbox:
             raise imaplib.IMAP4.error(f"search failed: {_text(data)}")
         return sorted(int(uid) for chunk in data if chunk for uid in chunk.split())
 
-    def _process(self, conn: imaplib.IMAP4, uid: int, handler: Handler, report: FetchReport) -> None:
+    def _process(
+        self, conn: imaplib.IMAP4, uid: int, handler: Handler, report: FetchReport, capabilities: set[str]
+    ) -> None:
         size = self._size(conn, uid)
         if size is None:
             report.failed.append((uid, "message vanished before it could be fetched"))
@@ -179,7 +182,7 @@ class ImapMailbox:
         if not persisted:
             report.failed.append((uid, "handler did not persist the message"))
             return
-        self._mark_done(conn, uid)
+        self._mark_done(conn, uid, capabilities)
         report.processed.append(uid)
 
     def _size(self, conn: imaplib.IMAP4, uid: int) -> int | None:
@@ -202,21 +205,29 @@ class ImapMailbox:
                     return item[1]
         return None
 
-    def _mark_done(self, conn: imaplib.IMAP4, uid: int) -> None:
+    def _mark_done(self, conn: imaplib.IMAP4, uid: int, capabilities: set[str]) -> None:
         if not self.processed_folder:
             _check(conn.uid("STORE", str(uid), "+FLAGS.SILENT", r"(\Seen)"), "mark as seen")
             return
         target = encode_mailbox_name(self.processed_folder)
         _check(conn.uid("STORE", str(uid), "+FLAGS.SILENT", r"(\Seen)"), "mark as seen")
-        if "MOVE" in conn.capabilities:
+        if "MOVE" in capabilities:
             _check(conn.uid("MOVE", str(uid), target), "move")
             return
         _check(conn.uid("COPY", str(uid), target), "copy")
         _check(conn.uid("STORE", str(uid), "+FLAGS.SILENT", r"(\Deleted)"), "flag as deleted")
-        if "UIDPLUS" in conn.capabilities:
+        if "UIDPLUS" in capabilities:
             _check(conn.uid("EXPUNGE", str(uid)), "expunge")
         else:
             conn.expunge()
+
+
+def _capabilities(conn: imaplib.IMAP4) -> set[str]:
+    """Capabilities after login (servers announce MOVE/UIDPLUS only then)."""
+    status, data = conn.capability()
+    if status != "OK" or not data or not isinstance(data[0], bytes):
+        return {c.upper() for c in conn.capabilities}
+    return {c.upper() for c in data[0].decode("ascii", "replace").split()}
 
 
 def _text(data: object) -> str:

@@ -16,6 +16,12 @@ from .model import ParsedAttachment, SkippedAttachment
 MAX_DEPTH = 25
 MAX_PARTS = 1000
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+_EXTENSIONS = {
+    "message/rfc822": ".eml",
+    "message/delivery-status": ".txt",
+    "text/rfc822-headers": ".txt",
+    "text/plain": ".txt",
+}
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
 
@@ -40,7 +46,7 @@ def sanitize_filename(name: str | None, content_type: str, index: int) -> str:
         stem, dot, ext = cleaned.rpartition(".")
         cleaned = stem[: 150 - len(ext) - 1] + dot + ext if dot and 0 < len(ext) <= 10 else cleaned[:150]
     if not cleaned:
-        ext = mimetypes.guess_extension(content_type) or ".bin"
+        ext = _EXTENSIONS.get(content_type) or mimetypes.guess_extension(content_type) or ".bin"
         cleaned = f"attachment-{index}{ext}"
     return cleaned
 

@@ -107,13 +107,14 @@ def _parse(
 
     _read_headers(mail, headers, envelope_from, trusted_authserv_ids)
     try:
-        mail.errors.extend(_collect_defects(message))
-    except Exception:
-        mail.errors.append("MIME structure could not be checked")
-    try:
         _read_body(mail, message, max_attachment_bytes, max_attachments)
     except Exception as exc:
         mail.errors.append(f"body unreadable ({type(exc).__name__}); kept in the raw message")
+    try:
+        # After the body: decoding base64 is what finds some of the defects.
+        mail.errors.extend(d for d in _collect_defects(message) if d not in mail.errors)
+    except Exception:
+        mail.errors.append("MIME structure could not be checked")
     try:
         if is_delivery_report(message):
             mail.is_bounce = True
@@ -162,6 +163,8 @@ def _read_headers(
     mail.cc = address_list(headers.get_all("cc"))
     mail.delivered_to = address_list(headers.get_all("delivered-to") + headers.get_all("x-original-to"))
     mail.date = parse_date(headers.get("date"))
+    if mail.date is None and headers.get("date"):
+        mail.errors.append("Date header unreadable")
     mail.return_path = _return_path(headers.get("return-path"), envelope_from)
     null_sender = mail.return_path == ""
     mail.is_bounce = null_sender or bool(

@@ -33,7 +33,9 @@ class Queue(AuditedModel):
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="queues")
     name = models.CharField(max_length=100)
     default_team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    is_default = models.BooleanField(default=False, help_text="New tickets land here unless routed elsewhere.")
+    is_default = models.BooleanField(
+        default=False, help_text="New tickets land here unless routed elsewhere."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -84,6 +86,9 @@ class BusinessCalendar(AuditedModel):
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="business_calendars")
     name = models.CharField(max_length=100)
     definition = models.JSONField(default=dict)
+    is_default = models.BooleanField(
+        default=False, help_text="Used when neither the SLA, site nor client names one."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -103,7 +108,14 @@ class SlaPolicy(AuditedModel):
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="sla_policies")
     name = models.CharField(max_length=100)
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="sla_policies")
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sla_policies",
+        help_text="Empty: the site's, else the client's, else the default calendar.",
+    )
     definition = models.JSONField(default=dict)
     is_default = models.BooleanField(default=False, help_text="Applies when nothing more specific does.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -132,14 +144,18 @@ class ServiceProfile(AuditedModel):
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="service_profiles")
     site = models.ForeignKey(Site, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    sla_policy = models.ForeignKey(SlaPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    sla_policy = models.ForeignKey(
+        SlaPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     calendar = models.ForeignKey(
         BusinessCalendar, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     sender_name = models.CharField(
         max_length=100, blank=True, help_text='Name on outgoing mail, e.g. "Acme IT Support".'
     )
-    default_queue = models.ForeignKey(Queue, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    default_queue = models.ForeignKey(
+        Queue, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [

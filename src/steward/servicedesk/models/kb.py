@@ -59,3 +59,6 @@ class ArticleVersion(models.Model):
     class Meta:
         ordering = ["-version"]
         constraints = [models.UniqueConstraint(fields=["article", "version"], name="article_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.title} (version {self.version})"

@@ -67,7 +67,9 @@ class InboundMail(models.Model):
         DISCARDED = "discarded", "Discarded by staff"
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
-    mailbox = models.ForeignKey(Mailbox, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages")
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     raw_sha256 = models.CharField(max_length=64)
     raw_size = models.PositiveBigIntegerField()
@@ -112,3 +114,6 @@ class OutboundMail(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id}: {self.subject}"

@@ -258,7 +258,9 @@ class Attachment(TenantOwned):
     provider_path = "ticket__client__provider_id"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments")
+    reply = models.ForeignKey(
+        Reply, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()
@@ -331,6 +333,30 @@ class RunningTimer(TenantOwned):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="running_timer")
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
     started_at = models.DateTimeField(default=timezone.now)
+
+
+class SlaAlert(TenantOwned):
+    """A warning or breach the desk has announced, once per target and due time."""
+
+    client_path = "ticket__client_id"
+    provider_path = "ticket__client__provider_id"
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", "Breach approaching"
+        BREACH = "breach", "Breached"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_alerts")
+    metric = models.CharField(max_length=20)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "metric", "kind", "due_at"], name="sla_alert_once"),
+        ]
 
 
 class SatisfactionSurvey(TenantOwned):

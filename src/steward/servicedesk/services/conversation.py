@@ -73,7 +73,9 @@ def check_upload(upload: Upload) -> None:
     name = clean_filename(upload.filename)
     suffix = PurePath(name.lower()).suffix
     if suffix in BLOCKED_EXTENSIONS:
-        raise ValidationError({"attachments": f"{name}: {suffix} files are not accepted (executable or script)."})
+        raise ValidationError(
+            {"attachments": f"{name}: {suffix} files are not accepted (executable or script)."}
+        )
     limit = max_attachment_bytes()
     if len(upload.content) > limit:
         raise ValidationError(
@@ -172,7 +174,9 @@ def add_reply(
         raise PermissionDenied("Only the support team can write internal notes.")
     scope.require("tickets.note" if internal else "tickets.reply")
     if ticket.status == TicketStatus.MERGED:
-        raise ValidationError({"body": f"This ticket was merged into T-{ticket.merged_into_id}; reply there."})
+        raise ValidationError(
+            {"body": f"This ticket was merged into T-{ticket.merged_into_id}; reply there."}
+        )
     text = _text(body, "body", MAX_BODY)
     if len(uploads) > max_attachments_per_reply():
         raise ValidationError({"attachments": f"At most {max_attachments_per_reply()} files per reply."})
@@ -210,9 +214,8 @@ def add_reply(
     ticket.save()
     next_status = status
     if next_status is None and not internal:
-        if customer and ticket.status in (TicketStatus.WAITING_ON_CUSTOMER, *DONE_STATUSES):
-            next_status = TicketStatus.OPEN
-        elif not customer and ticket.status == TicketStatus.NEW:
+        resumes = customer and ticket.status in (TicketStatus.WAITING_ON_CUSTOMER, *DONE_STATUSES)
+        if resumes or (not customer and ticket.status == TicketStatus.NEW):
             next_status = TicketStatus.OPEN
     if next_status and next_status != ticket.status:
         if status is None:

@@ -32,7 +32,11 @@ def create_survey(ticket: Ticket, sent_to: str) -> tuple[SatisfactionSurvey, str
 def find_survey(token: str) -> SatisfactionSurvey | None:
     if not token or len(token) > 100:
         return None
-    return SatisfactionSurvey.unscoped.select_related("ticket", "ticket__client").filter(token_hash=_hash(token)).first()
+    return (
+        SatisfactionSurvey.unscoped.select_related("ticket", "ticket__client")
+        .filter(token_hash=_hash(token))
+        .first()
+    )
 
 
 def answer(survey: SatisfactionSurvey, rating: Any, comment: Any = None) -> SatisfactionSurvey:
@@ -59,4 +63,8 @@ def summary(scope: Scope) -> dict[str, Any]:
     counts = {row["rating"]: row["count"] for row in rows}
     answered = sum(counts.values())
     good = counts.get("good", 0)
-    return {"answered": answered, "counts": counts, "score": round(100 * good / answered) if answered else None}
+    return {
+        "answered": answered,
+        "counts": counts,
+        "score": round(100 * good / answered) if answered else None,
+    }

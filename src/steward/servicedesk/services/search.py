@@ -59,7 +59,9 @@ def search(queryset: QuerySet[Ticket], text: str, *, include_internal: bool) -> 
         return queryset
     if connection.vendor == "postgresql":
         query = _tsquery(terms)
-        condition = "to_tsvector('simple'::regconfig, servicedesk_ticket.search_public) @@ to_tsquery('simple', %s)"
+        condition = (
+            "to_tsvector('simple'::regconfig, servicedesk_ticket.search_public) @@ to_tsquery('simple', %s)"
+        )
         params: list[str] = [query]
         if include_internal:
             condition = (

@@ -30,7 +30,18 @@ PLACEHOLDERS = {
     "{me}": lambda ticket, user: user.full_name if user else "The support team",
 }
 
-MACRO_KEYS = {"status", "priority", "impact", "urgency", "queue_id", "team_id", "assignee_id", "add_tags", "reply", "note"}
+MACRO_KEYS = {
+    "status",
+    "priority",
+    "impact",
+    "urgency",
+    "queue_id",
+    "team_id",
+    "assignee_id",
+    "add_tags",
+    "reply",
+    "note",
+}
 
 
 def canned_responses(scope: Scope, ticket: Ticket | None = None) -> QuerySet[CannedResponse]:
@@ -69,9 +80,11 @@ def validate_macro_actions(scope: Scope, actions: Any) -> dict[str, Any]:
     if actions.get("status") == TicketStatus.MERGED:
         raise ValidationError({"actions": "A macro cannot merge tickets."})
     for key, model in (("queue_id", Queue), ("team_id", Team)):
-        if actions.get(key) not in (None, ""):
-            if not model.objects.filter(pk=_int(actions[key], key), provider_id=scope.provider_id).exists():
-                raise ValidationError({"actions": f"{key}: no such {model._meta.verbose_name}."})
+        wanted = actions.get(key)
+        if wanted not in (None, "") and not model.objects.filter(
+            pk=_int(wanted, key), provider_id=scope.provider_id
+        ).exists():
+            raise ValidationError({"actions": f"{key}: no such {model._meta.verbose_name}."})
     for key in ("reply", "note"):
         if key in actions and (not isinstance(actions[key], str) or len(actions[key]) > 20_000):
             raise ValidationError({"actions": f"{key}: text of at most 20,000 characters."})
@@ -89,7 +102,11 @@ def apply_macro(scope: Scope, ticket: Ticket, macro: Macro) -> Ticket:
 
     require_staff(scope)
     actions = validate_macro_actions(scope, macro.actions)
-    fields = {k: actions[k] for k in ("priority", "impact", "urgency", "queue_id", "team_id", "assignee_id") if k in actions}
+    fields = {
+        k: actions[k]
+        for k in ("priority", "impact", "urgency", "queue_id", "team_id", "assignee_id")
+        if k in actions
+    }
     if fields:
         tickets.update_ticket(scope, ticket, fields)
     if actions.get("add_tags"):
@@ -121,7 +138,11 @@ def saved_views(scope: Scope) -> QuerySet[SavedView]:
     if scope.user is None:
         return SavedView.objects.none()
     rows = SavedView.objects.filter(provider_id=scope.provider_id)
-    return rows.filter(Q(owner=scope.user) | Q(shared=True)) if scope.can("tickets.note") else rows.filter(owner=scope.user)
+    return (
+        rows.filter(Q(owner=scope.user) | Q(shared=True))
+        if scope.can("tickets.note")
+        else rows.filter(owner=scope.user)
+    )
 
 
 def save_view(scope: Scope, name: str, query: dict[str, str], *, shared: bool = False) -> SavedView:

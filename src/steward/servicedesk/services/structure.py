@@ -178,7 +178,12 @@ def relations_of(scope: Scope, ticket: Ticket) -> list[tuple[str, TicketRelation
     scoped = TicketRelation.objects.for_scope(scope).select_related("source", "target")
     for relation in scoped.filter(source=ticket):
         rows.append((relation.get_kind_display(), relation, relation.target))
-    inverse = {"blocks": "Blocked by", "duplicates": "Duplicated by", "caused_by": "Caused", "relates": "Relates to"}
+    inverse = {
+        "blocks": "Blocked by",
+        "duplicates": "Duplicated by",
+        "caused_by": "Caused",
+        "relates": "Relates to",
+    }
     for relation in scoped.filter(target=ticket):
         rows.append((inverse[relation.kind], relation, relation.source))
     return rows

@@ -40,7 +40,7 @@ MAX_SUBJECT = 255
 MAX_BODY = 100_000
 MAX_TAGS = 20
 
-# Impact (rows) × urgency (columns) → priority, the ITIL-style matrix.
+# Impact (rows) by urgency (columns) → priority, the ITIL-style matrix.
 PRIORITY_MATRIX: dict[tuple[str, str], str] = {
     (Level.HIGH, Level.HIGH): Priority.P1,
     (Level.HIGH, Level.MEDIUM): Priority.P2,
@@ -417,7 +417,7 @@ def _emails(values: Any) -> list[str]:
     from django.core.validators import validate_email
 
     if isinstance(values, str):
-        values = [part for part in values.replace(";", ",").split(",")]
+        values = values.replace(";", ",").split(",")
     result: list[str] = []
     for value in values or []:
         address = str(value).strip().lower()

@@ -44,33 +44,59 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, NamedTuple
 
 from steward.servicedesk.sla.calendar import ALWAYS_OPEN, BusinessCalendar, from_epoch, to_epoch
 from steward.servicedesk.sla.events import TicketEvent
-from steward.servicedesk.sla.policy import SlaPolicy
+from steward.servicedesk.sla.policy import Goal, SlaPolicy
 
 STATES = ("running", "paused", "met", "breached", "met_late", "cancelled", "not_applicable")
 OPEN_STATES = frozenset({"running", "paused", "breached"})
 
+# Results are NamedTuples holding epoch seconds (``*_ts``); the datetimes (``due_at`` …)
+# are properties converted on access. Building a frozen dataclass and four datetimes per
+# target would cost more than the whole replay of a typical ticket.
+
+
+def _utc(ts: int | None) -> dt.datetime | None:
+    return None if ts is None else from_epoch(ts)
+
 
 class TargetResult(NamedTuple):
-    """The state of one metric. A NamedTuple: cheap to build 300,000 times a second."""
+    """The state of one metric (see the module docstring for the rules)."""
 
     metric: str
     priority: str | None  # the priority the target is measured against
     target_minutes: int | None
-    due_at: dt.datetime | None
-    business_minutes_used: int  # whole minutes (floored); seconds below
-    state: str
-    breached: bool
-    met_at: dt.datetime | None
-    breached_at: dt.datetime | None
-    warn_at: dt.datetime | None
-    business_seconds_used: int = 0
-    breaches: int = 0  # breached cycles (next_update can have several)
+    state: str  # one of STATES
+    breached: bool  # breached at some point (any cycle for next_update)
+    breaches: int  # breached cycles (next_update can have several)
+    business_seconds_used: int  # this cycle (next_update) or in total
+    due_ts: int | None
+    met_ts: int | None
+    breached_ts: int | None  # the first breach
+    warn_ts: int | None
+
+    @property
+    def business_minutes_used(self) -> int:
+        return self.business_seconds_used // 60
+
+    @property
+    def due_at(self) -> dt.datetime | None:
+        return _utc(self.due_ts)
+
+    @property
+    def met_at(self) -> dt.datetime | None:
+        return _utc(self.met_ts)
+
+    @property
+    def breached_at(self) -> dt.datetime | None:
+        return _utc(self.breached_ts)
+
+    @property
+    def warn_at(self) -> dt.datetime | None:
+        return _utc(self.warn_ts)
 
     def to_dict(self, timezone: str | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -91,25 +117,37 @@ class TargetResult(NamedTuple):
         return data
 
 
-@dataclass(frozen=True, slots=True)
-class SlaOutcome:
+class SlaOutcome(NamedTuple):
     targets: tuple[TargetResult, ...]  # first_response, next_update, resolution
-    paused: bool  # the ticket's clock is stopped by a pause status right now
-    next_deadline: dt.datetime | None  # earliest future warn_at/due_at of a running target
-    now: dt.datetime
-    created_at: dt.datetime | None
+    paused: bool  # a pause status stops the clock right now
+    resolved: bool
+    merged: bool
     status: str | None
     priority: str | None
     ticket_type: str | None
-    resolved: bool
-    merged: bool
+    now_ts: int
+    created_ts: int | None
+    next_deadline_ts: int | None  # earliest future warn/due instant of a running target
 
-    def target(self, metric: str) -> TargetResult:
-        return next(result for result in self.targets if result.metric == metric)
+    @property
+    def now(self) -> dt.datetime:
+        return from_epoch(self.now_ts)
+
+    @property
+    def created_at(self) -> dt.datetime | None:
+        return _utc(self.created_ts)
+
+    @property
+    def next_deadline(self) -> dt.datetime | None:
+        """When the scheduler should recompute next (a warning or a breach), or None."""
+        return _utc(self.next_deadline_ts)
 
     @property
     def breached(self) -> bool:
         return any(result.breached for result in self.targets)
+
+    def target(self, metric: str) -> TargetResult:
+        return next(result for result in self.targets if result.metric == metric)
 
     def to_dict(self, timezone: str | None = None) -> dict[str, Any]:
         """JSON-ready; with ``timezone``, due times also in that zone's local time."""
@@ -137,8 +175,20 @@ def iso_local(at: dt.datetime | None, timezone: str) -> str | None:
     return None if at is None else at.astimezone(ZoneInfo(timezone)).isoformat()
 
 
+# An instant not worked out yet: (calendar, start, business seconds after start). Warn and
+# breach instants of cycles that end up superseded are never needed, so they stay pending.
+_Pending = tuple[BusinessCalendar, int, int]
+
+
+def _instant(value: int | _Pending | None) -> int | None:
+    if value is None or isinstance(value, int):
+        return value
+    calendar, start, seconds = value
+    return calendar.add_business_seconds_ts(start, seconds)
+
+
 class _Clock:
-    """One metric's clock. Times are epoch seconds; ``target``/``warn_at_used`` in seconds."""
+    """One metric's clock; times are epoch seconds, targets and thresholds seconds used."""
 
     __slots__ = (
         "active",
@@ -146,92 +196,89 @@ class _Clock:
         "breaches",
         "cancelled",
         "done_at",
-        "done_cal",
+        "done_calendar",
         "due",
         "first_breached_at",
+        "index",
         "metric",
         "priority",
         "started",
         "target",
         "used",
         "warn",
-        "warn_at_used",
+        "warn_threshold",
     )
 
-    def __init__(self, metric: str) -> None:
+    def __init__(self, metric: str, index: int) -> None:
         self.metric = metric
+        self.index = index  # position in the policy's goals
         self.priority: str | None = None
         self.target: int | None = None
-        self.warn_at_used: int | None = None
+        self.warn_threshold: int | None = None
         self.used = 0
-        self.due: int | None = None
-        self.warn: int | None = None
-        self.breached_at: int | None = None  # this cycle
-        self.first_breached_at: int | None = None  # any cycle
+        self.due: int | _Pending | None = None
+        self.warn: int | _Pending | None = None
+        self.breached_at: int | _Pending | None = None  # this cycle
+        self.first_breached_at: int | _Pending | None = None  # any cycle
         self.breaches = 0
         self.done_at: int | None = None
-        self.done_cal: BusinessCalendar | None = None
-        self.active = False
-        self.started = False
-        self.cancelled = False
+        self.done_calendar: BusinessCalendar | None = None
+        self.active = self.started = self.cancelled = False
 
-    def start(self, at: int, priority: str | None, target: int | None, warn_at_used: int | None) -> None:
+    def start(self, at: int, priority: str | None, goal: Goal) -> None:
+        """A new cycle starts at ``at`` with nothing used."""
         self.used = 0
-        self.due = self.warn = self.breached_at = self.done_at = None
+        self.breached_at = self.done_at = None
         self.active = self.started = True
         self.priority = priority
-        self._set_target(at, target, warn_at_used)
+        self._set_target(at, goal)
 
-    def retarget(self, at: int, priority: str | None, target: int | None, warn_at_used: int | None) -> None:
-        """The priority or type changed at ``at``: a different target restarts due and warn."""
+    def retarget(self, at: int, priority: str | None, goal: Goal) -> None:
+        """The priority or type changed at ``at``; a different target restarts due and warn."""
         self.priority = priority
-        if target != self.target:
-            self._set_target(at, target, warn_at_used)
+        if goal[0] != self.target:
+            self._set_target(at, goal)
 
-    def _set_target(self, at: int, target: int | None, warn_at_used: int | None) -> None:
-        self.target = target
-        self.warn_at_used = warn_at_used
-        if target is None:
-            self.due = self.warn = None
-            return
-        self.due = at if self.used >= target else None
-        self.warn = at if warn_at_used is not None and self.used >= warn_at_used else None
+    def _set_target(self, at: int, goal: Goal) -> None:
+        self.target, self.warn_threshold = target, threshold = goal
+        # Invariant: ``due`` is None exactly while used < target, ``warn`` likewise.
+        self.due = at if target is not None and self.used >= target else None
+        self.warn = at if threshold is not None and self.used >= threshold else None
 
     def accrue(self, start: int, seconds: int, calendar: BusinessCalendar) -> None:
         before = self.used
         self.used = used = before + seconds
-        if self.target is None:
-            return
-        # Invariants: due is None only while used < target; warn likewise for warn_at_used.
-        if self.warn is None and self.warn_at_used is not None and used >= self.warn_at_used:
-            self.warn = calendar.add_business_seconds_ts(start, self.warn_at_used - before)
-        if self.due is None and used >= self.target:
-            self.due = calendar.add_business_seconds_ts(start, self.target - before)
+        if self.warn is None and self.warn_threshold is not None and used >= self.warn_threshold:
+            self.warn = (calendar, start, self.warn_threshold - before)
+        if self.due is None and self.target is not None and used >= self.target:
+            if used > self.target:  # reached strictly before the end of this stretch
+                self.due = (calendar, start, self.target - before)
+            else:  # reached at or before its end: the instant decides whether it is late
+                self.due = calendar.add_business_seconds_ts(start, self.target - before)
 
-    def check_breach(self, at: int) -> None:
-        """Time has reached ``at`` with this clock still open."""
-        if self.breached_at is None and self.due is not None and self.due < at:
-            self.breached_at = self.due
-            self.breaches += 1
-            if self.first_breached_at is None:
-                self.first_breached_at = self.due
+    def breach(self, at: int | _Pending) -> None:
+        self.breached_at = at
+        self.breaches += 1
+        if self.first_breached_at is None:
+            self.first_breached_at = at
 
     def complete(self, at: int, calendar: BusinessCalendar) -> None:
         self.done_at = at
-        self.done_cal = calendar
+        self.done_calendar = calendar
         self.active = False
 
     def result(self, now: int, paused: bool, calendar: BusinessCalendar) -> TargetResult:
         target, used = self.target, self.used
-        due, warn = self.due, self.warn
+        due, warn, breached = _instant(self.due), _instant(self.warn), self.first_breached_at
+        breached = due if breached is self.due else _instant(breached)
         if not self.started or target is None:
             state = "not_applicable"
         elif self.cancelled:
             state = "cancelled"
         elif self.done_at is not None:
             state = "met" if self.breached_at is None else "met_late"
-            if due is None and self.done_cal is not None:  # when it would have been due
-                due = self.done_cal.add_business_seconds_ts(self.done_at, target - used)
+            if due is None and self.done_calendar is not None:  # when it would have been due
+                due = self.done_calendar.add_business_seconds_ts(self.done_at, target - used)
         elif self.breached_at is not None:
             state = "breached"
         elif paused:
@@ -240,69 +287,56 @@ class _Clock:
             state = "running"
             if due is None:
                 due = calendar.add_business_seconds_ts(now, target - used)
-            if warn is None and self.warn_at_used is not None:
-                warn = calendar.add_business_seconds_ts(now, self.warn_at_used - used)
+            if warn is None and self.warn_threshold is not None:
+                warn = calendar.add_business_seconds_ts(now, self.warn_threshold - used)
         return TargetResult(
             self.metric,
             self.priority,
             None if target is None else target // 60,
-            None if due is None else from_epoch(due),
-            used // 60,
             state,
             self.breaches > 0,
-            None if self.done_at is None else from_epoch(self.done_at),
-            None if self.first_breached_at is None else from_epoch(self.first_breached_at),
-            None if warn is None else from_epoch(warn),
-            used,
             self.breaches,
+            used,
+            due,
+            self.done_at,
+            breached,
+            warn,
         )
 
 
-_by_time = attrgetter("at")
-
-
 class _Replay:
-    """Walks the sorted log once, accruing business time between consecutive events."""
+    """The ticket's state while its sorted log is replayed once."""
 
     def __init__(self, policy: SlaPolicy, calendar: BusinessCalendar) -> None:
         self.policy = policy
-        self.base_calendar = calendar
-        self.calendar = calendar
+        self.base_calendar = self.calendar = calendar
         self.status: str | None = None
         self.priority: str | None = None
         self.ticket_type: str | None = None
-        self.running = False
-        self.paused = False
-        self.resolved = False
-        self.merged = False
-        self.first_response = _Clock("first_response")
-        self.next_update = _Clock("next_update")
-        self.resolution = _Clock("resolution")
+        self.goals = policy.goals(None, None)
+        self.running = self.paused = self.resolved = self.merged = False
+        self.first_response = _Clock("first_response", 0)
+        self.next_update = _Clock("next_update", 1)
+        self.resolution = _Clock("resolution", 2)
         self.clocks = (self.first_response, self.next_update, self.resolution)
 
     def advance(self, start: int, end: int) -> None:
         """Time passes from ``start`` to ``end`` with no event in between."""
-        if self.running:
-            seconds = self.calendar.business_seconds_between_ts(start, end)
-            if seconds:
-                for clock in self.clocks:
-                    if clock.active:
-                        clock.accrue(start, seconds, self.calendar)
+        seconds = self.calendar.business_seconds_between_ts(start, end) if self.running else 0
         for clock in self.clocks:
             if clock.active:
-                clock.check_breach(end)
-
-    def _target(self, metric: str) -> tuple[int | None, int | None]:
-        target = self.policy.target_seconds(metric, self.priority, self.ticket_type)
-        return target, None if target is None else self.policy.warn_threshold(target)
-
-    def _start(self, clock: _Clock, at: int) -> None:
-        clock.start(at, self.priority, *self._target(clock.metric))
+                if seconds:
+                    clock.accrue(start, seconds, self.calendar)
+                due = clock.due
+                # Still open after its due instant: breached there (on time up to due itself).
+                # A pending due always lies before ``end`` (see accrue).
+                if due is not None and clock.breached_at is None and (not isinstance(due, int) or due < end):
+                    clock.breach(due)
 
     def create(self, at: int, event: TicketEvent) -> None:
         self.priority = event.priority
         self.ticket_type = event.ticket_type or "incident"
-        self._calendar_for_priority()
+        self._targets_changed()
         self._start(self.first_response, at)
         self._start(self.resolution, at)
         self.set_status(at, event.status or "new")
@@ -313,32 +347,36 @@ class _Replay:
             if event.status:
                 self.set_status(at, event.status)
         elif kind == "agent_reply":
-            self.agent_reply(at)
+            if not self.resolved:
+                self.agent_reply(at)
         elif kind == "priority" or kind == "type":
             if kind == "priority":
                 self.priority = event.priority
-                self._calendar_for_priority()
             elif event.ticket_type:
                 self.ticket_type = event.ticket_type
+            self._targets_changed()
             for clock in self.clocks:
                 if clock.active:
-                    clock.retarget(at, self.priority, *self._target(clock.metric))
+                    clock.retarget(at, self.priority, self.goals[clock.index])
         elif kind == "merged":
             self.merge()
-        # customer_reply: informational; a second "created" is ignored.
+        # customer_reply is informational; a second "created" is ignored.
 
-    def _calendar_for_priority(self) -> None:
+    def _targets_changed(self) -> None:
+        self.goals = self.policy.goals(self.priority, self.ticket_type)
         always_open = self.priority in self.policy.always_open_priorities
         self.calendar = ALWAYS_OPEN if always_open else self.base_calendar
 
+    def _start(self, clock: _Clock, at: int) -> None:
+        clock.start(at, self.priority, self.goals[clock.index])
+
     def set_status(self, at: int, status: str) -> None:
         policy = self.policy
+        self.status = status
         if status == policy.merged_status:
-            self.status = status
             self.merge()
             return
         was_resolved = self.resolved
-        self.status = status
         self.resolved = status in policy.resolved_statuses
         self.paused = not self.resolved and status in policy.pause_statuses
         self.running = not self.resolved and not self.paused
@@ -350,13 +388,11 @@ class _Replay:
             resolution = self.resolution
             resolution.active = True
             resolution.done_at = None
-            resolution.retarget(at, self.priority, *self._target("resolution"))
+            resolution.retarget(at, self.priority, self.goals[resolution.index])
             if self.first_response.done_at is not None:
                 self._start(self.next_update, at)
 
     def agent_reply(self, at: int) -> None:
-        if self.resolved:
-            return
         if self.first_response.active:
             self.first_response.complete(at, self.calendar)
         if self.next_update.active:
@@ -372,6 +408,9 @@ class _Replay:
                 clock.cancelled = True
 
 
+_by_time = attrgetter("ts")
+
+
 def compute(
     events: Iterable[TicketEvent], policy: SlaPolicy, calendar: BusinessCalendar, now: dt.datetime
 ) -> SlaOutcome:
@@ -379,40 +418,41 @@ def compute(
     now_ts = to_epoch(now)
     ordered = sorted(events, key=_by_time)
     replay = _Replay(policy, calendar)
-    creation = next((index for index, event in enumerate(ordered) if event.kind == "created"), None)
     created_at: int | None = None
-    if creation is not None and to_epoch(ordered[creation].at) <= now_ts:
-        created_at = last = to_epoch(ordered[creation].at)
-        replay.create(created_at, ordered[creation])
-        # Events timed before creation (clock skew) count as happening at creation.
-        for event in ordered[:creation] + ordered[creation + 1 :]:
-            if replay.merged:
-                break
-            at = to_epoch(event.at)
-            if at > now_ts:
-                break
-            if at > last:
-                replay.advance(last, at)
-                last = at
-            replay.apply(last, event)
-        replay.advance(last, now_ts)
+    for index, first in enumerate(ordered):
+        if first.kind == "created":
+            if first.ts <= now_ts:
+                created_at = last = first.ts
+                replay.create(last, first)
+                # Events timed before creation (clock skew) count as happening at creation.
+                for event in ordered[:index] + ordered[index + 1 :] if index else ordered[1:]:
+                    if replay.merged:
+                        break
+                    at = event.ts
+                    if at > last:
+                        if at > now_ts:
+                            break
+                        replay.advance(last, at)
+                        last = at
+                    replay.apply(last, event)
+                replay.advance(last, now_ts)
+            break
     results = tuple(clock.result(now_ts, replay.paused, replay.calendar) for clock in replay.clocks)
-    deadlines = [
-        at
-        for result in results
-        if result.state == "running"
-        for at in (result.warn_at, result.due_at)
-        if at is not None and to_epoch(at) > now_ts
-    ]
+    next_deadline = None
+    for result in results:
+        if result.state == "running":
+            for instant in (result.warn_ts, result.due_ts):
+                if instant is not None and instant > now_ts:
+                    next_deadline = instant if next_deadline is None else min(next_deadline, instant)
     return SlaOutcome(
-        targets=results,
-        paused=replay.paused,
-        next_deadline=min(deadlines, default=None),
-        now=from_epoch(now_ts),
-        created_at=None if created_at is None else from_epoch(created_at),
-        status=replay.status,
-        priority=replay.priority,
-        ticket_type=replay.ticket_type,
-        resolved=replay.resolved,
-        merged=replay.merged,
+        results,
+        replay.paused,
+        replay.resolved,
+        replay.merged,
+        replay.status,
+        replay.priority,
+        replay.ticket_type,
+        now_ts,
+        created_at,
+        next_deadline,
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 EVENT_KINDS = ("created", "status", "priority", "type", "agent_reply", "customer_reply", "merged")
 
@@ -37,12 +38,14 @@ class TicketEvent:
     status: str | None = None
     priority: str | None = None
     ticket_type: str | None = None
+    ts: int = field(init=False, repr=False, compare=False)  # ``at`` in epoch seconds, floored
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None or self.at.utcoffset() is None:
             raise ValueError(f"event at {self.at.isoformat()}: the time has no time zone")
         if self.kind not in EVENT_FIELDS:
             raise ValueError(f"event kind {self.kind!r} is not one of {', '.join(EVENT_KINDS)}")
+        object.__setattr__(self, "ts", math.floor(self.at.timestamp()))
 
 
 def created(

@@ -28,6 +28,9 @@ STATUS_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 # metric -> priority -> minutes; ``None`` in an override removes the target for that type.
 Targets = Mapping[str, Mapping[str, int | None]]
+# (target, warn threshold) in business seconds for one metric; None: no target / no warning.
+Goal = tuple[int | None, int | None]
+_NO_GOALS: tuple[Goal, Goal, Goal] = ((None, None), (None, None), (None, None))
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class SlaPolicy:
     calendar: str = ""
     description: str = ""
     _seconds: dict[tuple[str, str, str], int | None] = field(init=False, repr=False, compare=False)
+    _goals: dict[tuple[str, str], tuple[Goal, Goal, Goal]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         init = object.__setattr__
@@ -86,6 +90,16 @@ class SlaPolicy:
         if self.warn_before_minutes is not None and not 1 <= self.warn_before_minutes <= MAX_TARGET_MINUTES:
             raise SlaConfigError("warn_before: must be a positive duration")
         init(self, "_seconds", self._seconds_table())
+        goals = {}
+        for priority in PRIORITIES:
+            for ticket_type in TICKET_TYPES:
+                seconds = [self._seconds[metric, priority, ticket_type] for metric in METRICS]
+                first, second, third = (
+                    (None, None) if target is None else (target, self.warn_threshold(target))
+                    for target in seconds
+                )
+                goals[priority, ticket_type] = (first, second, third)
+        init(self, "_goals", goals)
 
     def _seconds_table(self) -> dict[tuple[str, str, str], int | None]:
         table: dict[tuple[str, str, str], int | None] = {}
@@ -105,6 +119,10 @@ class SlaPolicy:
 
     def target_seconds(self, metric: str, priority: str | None, ticket_type: str | None) -> int | None:
         return self._seconds.get((metric, priority or "", ticket_type or "incident"))
+
+    def goals(self, priority: str | None, ticket_type: str | None) -> tuple[Goal, Goal, Goal]:
+        """(target, warn threshold) seconds for each of METRICS; no target for unknown keys."""
+        return self._goals.get((priority or "", ticket_type or "incident"), _NO_GOALS)
 
     def warn_threshold(self, target_seconds: int) -> int | None:
         """Business seconds used at which a target of ``target_seconds`` warns (None: never)."""
