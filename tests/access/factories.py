@@ -91,3 +91,27 @@ OBJECT_FACTORIES.update(
         "devices.devicegroup": _device_group_of_b,
     }
 )
+
+
+# ---- Service desk: knowledge base -----------------------------------------------------
+
+
+def _kb_article_of_b(world: Any) -> models.Model:
+    from steward.servicedesk.models import Article, ArticleVersion
+
+    # Public and client-specific: visible to client B's users, to nobody of client A. Its
+    # title carries client B's name, so any page or answer that shows it is caught.
+    article = Article.objects.create(
+        provider=world.provider,
+        client=world.client_b,
+        title=f"{world.client_b.name} secret VPN guide",
+        body=f"Only for {world.client_b.name}.",
+        visibility="public",
+    )
+    ArticleVersion.objects.create(
+        article=article, version=1, title=article.title, body=article.body, visibility="public"
+    )
+    return article
+
+
+OBJECT_FACTORIES.update({"servicedesk.article": _kb_article_of_b})

@@ -8,3 +8,4 @@ class ServiceDeskConfig(AppConfig):
 
     def ready(self) -> None:
         from steward.servicedesk import permissions  # noqa: F401  (registers permissions and navigation)
+        from steward.servicedesk.views import kb  # noqa: F401  (registers the knowledge-base navigation)

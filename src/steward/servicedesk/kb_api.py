@@ -118,7 +118,7 @@ class SearchQuery(Schema):
 
 
 class SuggestQuery(Schema):
-    q: Annotated[SuggestText, Field(min_length=1)] = Field(description="The ticket's subject and description.")
+    q: Annotated[SuggestText, Field(min_length=1, description="The ticket's subject and description.")]
     client_id: QueryId | None = Field(None, description="The ticket's client: its articles and global ones.")
     limit: int = Field(5, ge=1, le=kb.MAX_SUGGESTIONS)
 

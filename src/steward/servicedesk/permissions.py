@@ -39,8 +39,20 @@ register_permissions(
             "kb.view",
             "kb.edit",
         ],
-        Role.CLIENT_ADMIN: ["tickets.view", "tickets.create", "tickets.reply", "tickets.view_all_client", "kb.view"],
-        Role.CLIENT_IT: ["tickets.view", "tickets.create", "tickets.reply", "tickets.view_all_client", "kb.view"],
+        Role.CLIENT_ADMIN: [
+            "tickets.view",
+            "tickets.create",
+            "tickets.reply",
+            "tickets.view_all_client",
+            "kb.view",
+        ],
+        Role.CLIENT_IT: [
+            "tickets.view",
+            "tickets.create",
+            "tickets.reply",
+            "tickets.view_all_client",
+            "kb.view",
+        ],
         Role.END_USER: ["tickets.view", "tickets.create", "tickets.reply", "kb.view"],
     },
 )

@@ -150,7 +150,13 @@ class ImapMailbox:
         if status != "OK":
             raise imaplib.IMAP4.error(f"cannot open folder {self.folder!r}: {_text(data)}")
         if self.processed_folder:
-            conn.create(encode_mailbox_name(self.processed_folder))  # NO when it exists: fine
+            target = encode_mailbox_name(self.processed_folder)
+            created = conn.create(target)  # NO when it exists already: fine
+            if conn.status(target, "(MESSAGES)")[0] != "OK":
+                # Found before any message is handled, not after the first one is stored.
+                raise imaplib.IMAP4.error(
+                    f"processed folder {self.processed_folder!r} cannot be created: {_text(created[1])}"
+                )
 
     def _unseen(self, conn: imaplib.IMAP4) -> list[int]:
         status, data = conn.uid("SEARCH", "UNSEEN")

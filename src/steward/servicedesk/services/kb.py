@@ -29,7 +29,7 @@ from typing import Any
 import nh3
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
@@ -439,7 +439,7 @@ def suggest(scope: Scope, text: str, client_id: Any = None, limit: int = 5) -> l
     ranked = (
         queryset.filter(matching)
         .annotate(title_hits=_hits("title", terms), body_hits=_hits("body", terms))
-        .annotate(score=_hits("title", terms, 2) + _hits("body", terms))
+        .annotate(score=F("title_hits") * 2 + F("body_hits"))
         .order_by("-score", "-title_hits", "title", "pk")
     )
     return list(ranked.select_related("client")[: max(1, min(limit, MAX_SUGGESTIONS))])
@@ -636,11 +636,11 @@ If the copier is missing, open a ticket and we will reinstall it remotely.
             )
         )
     with transaction.atomic():
-        for title, visibility, body, client in rows:
+        for title, visibility, body, owner in rows:
             if title in existing:
                 continue
             article = Article.objects.create(
-                provider=provider, client=client, title=title, body=body, visibility=visibility, version=1
+                provider=provider, client=owner, title=title, body=body, visibility=visibility, version=1
             )
             _snapshot(article, None)
             created.append(article)

@@ -81,9 +81,10 @@ def validate_macro_actions(scope: Scope, actions: Any) -> dict[str, Any]:
         raise ValidationError({"actions": "A macro cannot merge tickets."})
     for key, model in (("queue_id", Queue), ("team_id", Team)):
         wanted = actions.get(key)
-        if wanted not in (None, "") and not model.objects.filter(
-            pk=_int(wanted, key), provider_id=scope.provider_id
-        ).exists():
+        if (
+            wanted not in (None, "")
+            and not model.objects.filter(pk=_int(wanted, key), provider_id=scope.provider_id).exists()
+        ):
             raise ValidationError({"actions": f"{key}: no such {model._meta.verbose_name}."})
     for key in ("reply", "note"):
         if key in actions and (not isinstance(actions[key], str) or len(actions[key]) > 20_000):

@@ -472,3 +472,126 @@ def watch(scope: Scope, ticket: Ticket, on: bool = True) -> None:
         ticket.watchers.add(scope.user)
     else:
         ticket.watchers.remove(scope.user)
+
+
+# ---- People and references for the ticket pages ---------------------------------------
+
+
+def assignable_users(scope: Scope) -> QuerySet[User]:
+    """Active provider staff: who a ticket can be assigned to (and who may watch any ticket)."""
+    return User.unscoped.filter(
+        provider_id=scope.provider_id, role__in=PROVIDER_ROLES, is_active=True
+    ).order_by("full_name", "pk")
+
+
+def client_people(scope: Scope, client_id: int | None) -> QuerySet[User]:
+    """Active sign-in users of one client inside the scope (requesters and watchers)."""
+    if client_id is None:
+        return User.objects.for_scope(scope).none()
+    return (
+        User.objects.for_scope(scope).filter(client_id=client_id, is_active=True).order_by("full_name", "pk")
+    )
+
+
+def requester_for(scope: Scope, client: Client, email: str) -> tuple[User | None, Contact | None]:
+    """The portal user and the contact of ``client`` with this e-mail address, if any.
+
+    A ticket opened by staff for someone with a portal account then shows in their portal.
+    """
+    address = (email or "").strip().lower()
+    if not address:
+        return None, None
+    user = client_people(scope, client.pk).filter(email__iexact=address).first()
+    contact = Contact.objects.for_scope(scope).filter(client=client, email__iexact=address).first()
+    return user, contact
+
+
+def parse_reference(value: Any) -> int | None:
+    """``T-12``, ``#12`` or ``12`` → 12; anything else → None."""
+    text = str(value or "").strip().upper().removeprefix("#").removeprefix("T-").removeprefix("T")
+    return int(text) if text.isdigit() and len(text) <= 12 else None
+
+
+# ---- Canned responses, macros and saved views (the configuration pages) --------------
+
+
+def configurable_canned_responses(scope: Scope) -> QuerySet[Any]:
+    """Canned responses a configuring user manages: global ones and those of covered clients."""
+    from steward.servicedesk.models import CannedResponse
+
+    scope.require("servicedesk.configure")
+    rows = CannedResponse.objects.filter(provider_id=scope.provider_id)
+    if scope.client_ids is not None:
+        rows = rows.filter(Q(client__isnull=True) | Q(client_id__in=scope.client_ids))
+    return rows.select_related("client")
+
+
+def save_canned_response(scope: Scope, canned: Any, *, title: Any, body: Any, client_id: Any = None) -> Any:
+    """Create (``canned`` None) or change a canned response; a client one only for a covered client."""
+    from steward.servicedesk.models import CannedResponse
+
+    scope.require("servicedesk.configure")
+    client = None
+    if client_id not in (None, ""):
+        client = Client.objects.for_scope(scope).filter(pk=_int(client_id, "client")).first()
+        if client is None:
+            raise ValidationError({"client": "No such client."})
+    elif not scope.all_clients:
+        raise ValidationError({"client": "Only staff covering every client can write global responses."})
+    row = canned or CannedResponse(provider_id=scope.provider_id, created_by=scope.user)
+    row.title = _text(title, "title", 150)
+    row.body = _text(body, "body", 20_000)
+    row.client = client
+    row.save()
+    return row
+
+
+def delete_canned_response(scope: Scope, canned: Any) -> None:
+    scope.require("servicedesk.configure")
+    canned.delete()
+
+
+def save_macro(scope: Scope, macro: Any, *, name: Any, actions: Any) -> Any:
+    """Create (``macro`` None) or change a macro; its actions are validated first."""
+    from steward.servicedesk.models import Macro
+    from steward.servicedesk.services.shortcuts import validate_macro_actions
+
+    scope.require("servicedesk.configure")
+    title = _text(name, "name", 150)
+    clean = validate_macro_actions(scope, actions)
+    taken = Macro.objects.filter(provider_id=scope.provider_id, name__iexact=title)
+    if macro is not None:
+        taken = taken.exclude(pk=macro.pk)
+    if taken.exists():
+        raise ValidationError({"name": "Another macro has this name."})
+    row = macro or Macro(provider_id=scope.provider_id, created_by=scope.user)
+    row.name = title
+    row.actions = clean
+    row.save()
+    return row
+
+
+def delete_macro(scope: Scope, macro: Any) -> None:
+    scope.require("servicedesk.configure")
+    macro.delete()
+
+
+def delete_saved_view(scope: Scope, pk: Any) -> None:
+    """Delete one of the acting user's own saved ticket views (404 for anyone else's)."""
+    from steward.servicedesk.models import SavedView
+
+    view = None
+    if scope.user is not None and str(pk).isdigit():
+        view = SavedView.objects.filter(provider_id=scope.provider_id, owner=scope.user, pk=int(pk)).first()
+    if view is None:
+        raise Http404("No such saved view.")
+    view.delete()
+
+
+def watcher_candidates(scope: Scope, ticket: Ticket) -> QuerySet[User]:
+    """Who may watch ``ticket``: provider staff and the active users of the ticket's client."""
+    return (
+        User.unscoped.filter(provider_id=scope.provider_id, is_active=True)
+        .filter(Q(role__in=PROVIDER_ROLES) | Q(client_id=ticket.client_id))
+        .order_by("full_name", "pk")
+    )

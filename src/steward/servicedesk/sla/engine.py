@@ -178,6 +178,7 @@ def iso_local(at: dt.datetime | None, timezone: str) -> str | None:
 # An instant not worked out yet: (calendar, start, business seconds after start). Warn and
 # breach instants of cycles that end up superseded are never needed, so they stay pending.
 _Pending = tuple[BusinessCalendar, int, int]
+_NEVER = 1 << 62  # a mark the ticket's business time never reaches
 
 
 def _instant(value: int | _Pending | None) -> int | None:
@@ -188,7 +189,13 @@ def _instant(value: int | _Pending | None) -> int | None:
 
 
 class _Clock:
-    """One metric's clock; times are epoch seconds, targets and thresholds seconds used."""
+    """One metric's clock.
+
+    The ticket counts ``busy``: business seconds it has run (open, not paused) since its
+    creation. A clock only remembers ``busy`` at its start (``offset``), so its time used is
+    ``busy - offset`` while it runs; resolution keeps one offset for the ticket's life, which
+    is what makes a reopen continue from the time already used.
+    """
 
     __slots__ = (
         "active",
@@ -201,6 +208,7 @@ class _Clock:
         "first_breached_at",
         "index",
         "metric",
+        "offset",
         "priority",
         "started",
         "target",
@@ -215,9 +223,10 @@ class _Clock:
         self.priority: str | None = None
         self.target: int | None = None
         self.warn_threshold: int | None = None
-        self.used = 0
-        self.due: int | _Pending | None = None
-        self.warn: int | _Pending | None = None
+        self.offset = 0
+        self.used = 0  # frozen when the clock stops; busy - offset while active
+        self.due: int | _Pending | None = None  # None exactly while the target is not reached
+        self.warn: int | _Pending | None = None  # likewise for the warn threshold
         self.breached_at: int | _Pending | None = None  # this cycle
         self.first_breached_at: int | _Pending | None = None  # any cycle
         self.breaches = 0
@@ -225,36 +234,37 @@ class _Clock:
         self.done_calendar: BusinessCalendar | None = None
         self.active = self.started = self.cancelled = False
 
-    def start(self, at: int, priority: str | None, goal: Goal) -> None:
+    def start(self, at: int, busy: int, priority: str | None, goal: Goal) -> None:
         """A new cycle starts at ``at`` with nothing used."""
-        self.used = 0
+        self.offset = busy
         self.breached_at = self.done_at = None
         self.active = self.started = True
         self.priority = priority
-        self._set_target(at, goal)
+        self._set_target(at, busy, goal)
 
-    def retarget(self, at: int, priority: str | None, goal: Goal) -> None:
+    def retarget(self, at: int, busy: int, priority: str | None, goal: Goal) -> None:
         """The priority or type changed at ``at``; a different target restarts due and warn."""
         self.priority = priority
         if goal[0] != self.target:
-            self._set_target(at, goal)
+            self._set_target(at, busy, goal)
 
-    def _set_target(self, at: int, goal: Goal) -> None:
+    def _set_target(self, at: int, busy: int, goal: Goal) -> None:
         self.target, self.warn_threshold = target, threshold = goal
-        # Invariant: ``due`` is None exactly while used < target, ``warn`` likewise.
-        self.due = at if target is not None and self.used >= target else None
-        self.warn = at if threshold is not None and self.used >= threshold else None
+        used = busy - self.offset
+        self.due = at if target is not None and used >= target else None
+        self.warn = at if threshold is not None and used >= threshold else None
 
-    def accrue(self, start: int, seconds: int, calendar: BusinessCalendar) -> None:
-        before = self.used
-        self.used = used = before + seconds
-        if self.warn is None and self.warn_threshold is not None and used >= self.warn_threshold:
-            self.warn = (calendar, start, self.warn_threshold - before)
-        if self.due is None and self.target is not None and used >= self.target:
-            if used > self.target:  # reached strictly before the end of this stretch
-                self.due = (calendar, start, self.target - before)
-            else:  # reached at or before its end: the instant decides whether it is late
-                self.due = calendar.add_business_seconds_ts(start, self.target - before)
+    def cross(self, start: int, before: int, busy: int, calendar: BusinessCalendar) -> None:
+        """Business time went from ``before`` to ``busy`` in a stretch starting at ``start``."""
+        threshold, target = self.warn_threshold, self.target
+        if self.warn is None and threshold is not None and self.offset + threshold <= busy:
+            self.warn = (calendar, start, self.offset + threshold - before)
+        if self.due is None and target is not None and self.offset + target <= busy:
+            mark = self.offset + target
+            if mark < busy:  # reached strictly inside the stretch: late if still open at its end
+                self.due = (calendar, start, mark - before)
+            else:  # reached with the stretch's last business second: the instant decides
+                self.due = calendar.add_business_seconds_ts(start, mark - before)
 
     def breach(self, at: int | _Pending) -> None:
         self.breached_at = at
@@ -262,14 +272,17 @@ class _Clock:
         if self.first_breached_at is None:
             self.first_breached_at = at
 
-    def complete(self, at: int, calendar: BusinessCalendar) -> None:
+    def stop(self, at: int, busy: int, calendar: BusinessCalendar) -> None:
+        self.used = busy - self.offset
         self.done_at = at
         self.done_calendar = calendar
         self.active = False
 
-    def result(self, now: int, paused: bool, calendar: BusinessCalendar) -> TargetResult:
-        target, used = self.target, self.used
-        due, warn, breached = _instant(self.due), _instant(self.warn), self.first_breached_at
+    def result(self, now: int, busy: int, paused: bool, calendar: BusinessCalendar) -> TargetResult:
+        target = self.target
+        used = busy - self.offset if self.active else self.used
+        due, warn = _instant(self.due), None
+        breached = self.first_breached_at
         breached = due if breached is self.due else _instant(breached)
         if not self.started or target is None:
             state = "not_applicable"
@@ -279,16 +292,18 @@ class _Clock:
             state = "met" if self.breached_at is None else "met_late"
             if due is None and self.done_calendar is not None:  # when it would have been due
                 due = self.done_calendar.add_business_seconds_ts(self.done_at, target - used)
-        elif self.breached_at is not None:
-            state = "breached"
-        elif paused:
-            state = "paused"
         else:
-            state = "running"
-            if due is None:
-                due = calendar.add_business_seconds_ts(now, target - used)
-            if warn is None and self.warn_threshold is not None:
-                warn = calendar.add_business_seconds_ts(now, self.warn_threshold - used)
+            warn = _instant(self.warn)
+            if self.breached_at is not None:
+                state = "breached"
+            elif paused:
+                state = "paused"
+            else:
+                state = "running"
+                if due is None:
+                    due = calendar.add_business_seconds_ts(now, target - used)
+                if warn is None and self.warn_threshold is not None:
+                    warn = calendar.add_business_seconds_ts(now, self.warn_threshold - used)
         return TargetResult(
             self.metric,
             self.priority,
@@ -315,6 +330,9 @@ class _Replay:
         self.ticket_type: str | None = None
         self.goals = policy.goals(None, None)
         self.running = self.paused = self.resolved = self.merged = False
+        self.busy = 0  # business seconds run since creation
+        self.next_mark = _NEVER  # busy value at which some clock warns or falls due
+        self.watching = False  # some open clock is due and not yet breached
         self.first_response = _Clock("first_response", 0)
         self.next_update = _Clock("next_update", 1)
         self.resolution = _Clock("resolution", 2)
@@ -322,16 +340,43 @@ class _Replay:
 
     def advance(self, start: int, end: int) -> None:
         """Time passes from ``start`` to ``end`` with no event in between."""
-        seconds = self.calendar.business_seconds_between_ts(start, end) if self.running else 0
-        for clock in self.clocks:
-            if clock.active:
-                if seconds:
-                    clock.accrue(start, seconds, self.calendar)
+        if self.running:
+            seconds = self.calendar.business_seconds_between_ts(start, end)
+            if seconds:
+                before = self.busy
+                self.busy = busy = before + seconds
+                if busy >= self.next_mark:
+                    for clock in self.clocks:
+                        if clock.active:
+                            clock.cross(start, before, busy, self.calendar)
+                    self._clocks_changed()
+        if self.watching:
+            for clock in self.clocks:
                 due = clock.due
                 # Still open after its due instant: breached there (on time up to due itself).
-                # A pending due always lies before ``end`` (see accrue).
-                if due is not None and clock.breached_at is None and (not isinstance(due, int) or due < end):
+                # A pending due always lies before ``end`` (see _Clock.cross).
+                if (
+                    clock.active
+                    and due is not None
+                    and clock.breached_at is None
+                    and (not isinstance(due, int) or due < end)
+                ):
                     clock.breach(due)
+            self._clocks_changed()
+
+    def _clocks_changed(self) -> None:
+        """Work out the next mark and whether a due clock awaits its breach."""
+        mark, watching = _NEVER, False
+        for clock in self.clocks:
+            if clock.active:
+                if clock.warn is None and clock.warn_threshold is not None:
+                    mark = min(mark, clock.offset + clock.warn_threshold)
+                if clock.due is None:
+                    if clock.target is not None:
+                        mark = min(mark, clock.offset + clock.target)
+                elif clock.breached_at is None:
+                    watching = True
+        self.next_mark, self.watching = mark, watching
 
     def create(self, at: int, event: TicketEvent) -> None:
         self.priority = event.priority
@@ -340,6 +385,7 @@ class _Replay:
         self._start(self.first_response, at)
         self._start(self.resolution, at)
         self.set_status(at, event.status or "new")
+        self._clocks_changed()
 
     def apply(self, at: int, event: TicketEvent) -> None:
         kind = event.kind
@@ -357,7 +403,8 @@ class _Replay:
             self._targets_changed()
             for clock in self.clocks:
                 if clock.active:
-                    clock.retarget(at, self.priority, self.goals[clock.index])
+                    clock.retarget(at, self.busy, self.priority, self.goals[clock.index])
+            self._clocks_changed()
         elif kind == "merged":
             self.merge()
         # customer_reply is informational; a second "created" is ignored.
@@ -368,7 +415,7 @@ class _Replay:
         self.calendar = ALWAYS_OPEN if always_open else self.base_calendar
 
     def _start(self, clock: _Clock, at: int) -> None:
-        clock.start(at, self.priority, self.goals[clock.index])
+        clock.start(at, self.busy, self.priority, self.goals[clock.index])
 
     def set_status(self, at: int, status: str) -> None:
         policy = self.policy
@@ -383,27 +430,31 @@ class _Replay:
         if self.resolved and not was_resolved:
             for clock in self.clocks:
                 if clock.active:
-                    clock.complete(at, self.calendar)
+                    clock.stop(at, self.busy, self.calendar)
+            self._clocks_changed()
         elif was_resolved and not self.resolved:
             resolution = self.resolution
             resolution.active = True
             resolution.done_at = None
-            resolution.retarget(at, self.priority, self.goals[resolution.index])
+            resolution.retarget(at, self.busy, self.priority, self.goals[resolution.index])
             if self.first_response.done_at is not None:
                 self._start(self.next_update, at)
+            self._clocks_changed()
 
     def agent_reply(self, at: int) -> None:
         if self.first_response.active:
-            self.first_response.complete(at, self.calendar)
+            self.first_response.stop(at, self.busy, self.calendar)
         if self.next_update.active:
-            self.next_update.complete(at, self.calendar)
+            self.next_update.stop(at, self.busy, self.calendar)
         self._start(self.next_update, at)
+        self._clocks_changed()
 
     def merge(self) -> None:
         self.merged = True
         self.running = self.paused = False
         for clock in self.clocks:
             if clock.active:
+                clock.used = self.busy - clock.offset
                 clock.active = False
                 clock.cancelled = True
 
@@ -437,7 +488,9 @@ def compute(
                     replay.apply(last, event)
                 replay.advance(last, now_ts)
             break
-    results = tuple(clock.result(now_ts, replay.paused, replay.calendar) for clock in replay.clocks)
+    results = tuple(
+        clock.result(now_ts, replay.busy, replay.paused, replay.calendar) for clock in replay.clocks
+    )
     next_deadline = None
     for result in results:
         if result.state == "running":
