@@ -115,3 +115,43 @@ def _kb_article_of_b(world: Any) -> models.Model:
 
 
 OBJECT_FACTORIES.update({"servicedesk.article": _kb_article_of_b})
+
+
+# ---- Service desk: tickets (REST API) -------------------------------------------------
+
+
+def _ticket_of_b(world: Any) -> models.Model:
+    from steward.core.scoping import Scope
+    from steward.servicedesk.services import conversation, tickets
+
+    # Requested by client B's contact (whose name and address are markers), with an
+    # internal note carrying client B's name: any answer that shows it is caught.
+    scope = Scope.system(world.provider.pk)
+    ticket = tickets.open_ticket(
+        scope,
+        subject="Printer jammed again",
+        body="The printer on the second floor is jammed.",
+        client_id=world.client_b.pk,
+        site_id=world.site_b.pk,
+        requester_contact=world.contact_b,
+        requester_email=world.contact_b.email,
+        requester_name=world.contact_b.full_name,
+    )
+    conversation.add_reply(scope, ticket, f"Note about {world.client_b.name}.", internal=True, notify=False)
+    return ticket
+
+
+def _canned_response_of_b(world: Any) -> models.Model:
+    from steward.servicedesk.models import CannedResponse
+
+    return CannedResponse.objects.create(
+        provider=world.provider,
+        client=world.client_b,
+        title="Bravo greeting",
+        body=f"Hello from {world.client_b.name}, {{requester}}.",
+    )
+
+
+OBJECT_FACTORIES.update(
+    {"servicedesk.ticket": _ticket_of_b, "servicedesk.cannedresponse": _canned_response_of_b}
+)

@@ -49,6 +49,7 @@ from steward.servicedesk.services.conversation import (
 from steward.servicedesk.services.tickets import MAX_BODY, MAX_SUBJECT, MAX_TAGS, PRIORITY_MATRIX
 
 STATUS_CHOICES = [(value, label) for value, label in TicketStatus.choices if value != TicketStatus.MERGED]
+PRIORITY_CHOICES = [("", "From impact and urgency"), *Priority.choices]
 MULTI_HELP = "Hold Ctrl (⌘ on a Mac) to pick several."
 
 
@@ -271,11 +272,7 @@ class TicketCreateForm(forms.Form):
     ticket_type = forms.ChoiceField(label="Type", choices=TicketType.choices, initial=TicketType.INCIDENT)
     impact = forms.ChoiceField(choices=Level.choices, initial=Level.MEDIUM)
     urgency = forms.ChoiceField(choices=Level.choices, initial=Level.MEDIUM)
-    priority = forms.ChoiceField(
-        choices=[("", "From impact and urgency"), *Priority.choices],
-        required=False,
-        label="Priority override",
-    )
+    priority = forms.ChoiceField(choices=PRIORITY_CHOICES, required=False, label="Priority override")
     queue = forms.ModelChoiceField(queryset=Queue.objects.none(), required=False, empty_label="Default queue")
     team = forms.ModelChoiceField(
         queryset=Team.objects.none(), required=False, empty_label="The queue's team"
@@ -526,9 +523,7 @@ class TicketEditForm(forms.Form):
     ticket_type = forms.ChoiceField(label="Type", choices=TicketType.choices)
     impact = forms.ChoiceField(choices=Level.choices)
     urgency = forms.ChoiceField(choices=Level.choices)
-    priority = forms.ChoiceField(
-        choices=[("", "From impact and urgency"), *Priority.choices], required=False, label="Priority override"
-    )
+    priority = forms.ChoiceField(choices=PRIORITY_CHOICES, required=False, label="Priority override")
     queue = forms.ModelChoiceField(queryset=Queue.objects.none(), empty_label=None)
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="No team")
     assignee = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned")

@@ -15,7 +15,7 @@ from django.core.validators import validate_email
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import AfterValidator, BeforeValidator, Strict, StringConstraints, field_validator
+from pydantic import AfterValidator, BeforeValidator, Strict, StringConstraints, WithJsonSchema, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from steward.core.api.common import (
@@ -156,11 +156,25 @@ def _split_commas(value: Any) -> Any:
     return parts
 
 
-_MULTI = BeforeValidator(_split_commas)
-StatusList = Annotated[list[StatusFilter], _MULTI, Field(max_length=20)]
-PriorityList = Annotated[list[PriorityName], _MULTI, Field(max_length=20)]
-TypeList = Annotated[list[TicketTypeName], _MULTI, Field(max_length=20)]
-ChannelList = Annotated[list[ChannelName], _MULTI, Field(max_length=20)]
+def _several(kind: Any) -> Any:
+    """A query filter taking several values of ``kind`` (repeated or comma-separated)."""
+    allowed = get_args(kind)
+
+    def check(values: list[str]) -> list[str]:
+        for value in values:
+            if value not in allowed:
+                raise ValueError(f"{value[:40]!r} is not one of: {', '.join(allowed)}.")
+        return values
+
+    item = Annotated[str, WithJsonSchema({"type": "string", "enum": list(allowed)})]
+    return Annotated[list[item], BeforeValidator(_split_commas), Field(max_length=20), AfterValidator(check)]  # type: ignore[valid-type]
+
+
+# Item errors are reported on the filter itself ("status"), not on "status.0".
+StatusList = Annotated[list[str], _several(StatusFilter)]
+PriorityList = Annotated[list[str], _several(PriorityName)]
+TypeList = Annotated[list[str], _several(TicketTypeName)]
+ChannelList = Annotated[list[str], _several(ChannelName)]
 
 
 AssigneeFilter = Annotated[

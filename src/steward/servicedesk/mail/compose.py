@@ -155,6 +155,11 @@ def compose_message(
         if header:
             message[header] = clean_line(value, limit=900)
     _set_body(message, text, html, attachments)
+    # Fixed now rather than at each serialization, so the bytes sent, retried and
+    # stored are the same.
+    for part in message.walk():
+        if part.is_multipart() and part.get_boundary() is None:
+            part.set_boundary(f"=_steward_{secrets.token_hex(12)}")
     return message
 
 

@@ -23,6 +23,22 @@ from .errors import MailTransportError, scrub
 from .headers import normalize_address
 
 
+class _WireMessage(StdlibEmailMessage):
+    """Our message as Django's SMTP backend wants it: ``as_bytes(linesep="\\r\\n")``."""
+
+    def as_bytes(self, unixfrom: bool = False, policy: Policy | None = None, linesep: str | None = None) -> bytes:
+        policy = policy or self.policy
+        if linesep is not None:
+            policy = policy.clone(linesep=linesep)
+        return super().as_bytes(unixfrom, policy)
+
+
+def _on_the_wire(message: StdlibEmailMessage) -> _WireMessage:
+    wire = _WireMessage.__new__(_WireMessage)
+    wire.__dict__.update(message.__dict__)  # a view: headers and parts are shared, not copied
+    return wire
+
+
 class PreparedEmail(DjangoEmailMessage):
     """A Django EmailMessage that sends a message we composed, byte for byte."""
 
@@ -45,7 +61,7 @@ class PreparedEmail(DjangoEmailMessage):
             del self.prepared["Bcc"]  # Bcc must never reach the other recipients
 
     def message(self, *, policy: Policy | None = None) -> StdlibEmailMessage:
-        return self.prepared
+        return _on_the_wire(self.prepared)
 
 
 def _is_permanent(exc: BaseException) -> bool:

@@ -284,3 +284,15 @@ def attach(scope: Scope, ticket: Ticket, uploads: Sequence[Upload]) -> list[Atta
     for upload in uploads:
         check_upload(upload)
     return [store_attachment(ticket, None, upload, scope.user) for upload in uploads]
+
+
+@transaction.atomic
+def attach_to_first_message(scope: Scope, ticket: Ticket, uploads: Sequence[Upload]) -> list[Attachment]:
+    """Attach files to a ticket's first message (the request), as when it was opened with them."""
+    scope.require("tickets.create")
+    if len(uploads) > max_attachments_per_reply():
+        raise ValidationError({"attachments": f"At most {max_attachments_per_reply()} files at once."})
+    for upload in uploads:
+        check_upload(upload)
+    first = Reply.objects.for_scope(scope).filter(ticket=ticket).order_by("created_at", "id").first()
+    return [store_attachment(ticket, first, upload, scope.user) for upload in uploads]

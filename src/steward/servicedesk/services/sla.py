@@ -187,7 +187,17 @@ class CachedSla:
     paused: bool
 
 
-def _cache_of(applied: Applied | None, events: list[engine.TicketEvent], now: dt.datetime) -> CachedSla:
+def _resolved(resolver: _Resolver, *key: Any) -> Applied | str | None:
+    """The applicable SLA, or the reason a stored SLA or calendar cannot be used."""
+    try:
+        return resolver.resolve(*key)
+    except engine.SlaConfigError as exc:
+        return f"The SLA configuration is invalid: {exc}"
+
+
+def _cache_of(applied: Applied | str | None, events: list[engine.TicketEvent], now: dt.datetime) -> CachedSla:
+    if isinstance(applied, str):
+        return CachedSla({"error": applied}, None, None, False, False)
     if applied is None or not events:
         return CachedSla({}, None, None, False, False)
     outcome = engine.compute(events, applied.policy_spec, applied.calendar_spec, now)
@@ -210,18 +220,18 @@ def _cache_of(applied: Applied | None, events: list[engine.TicketEvent], now: dt
     )
 
 
-def applied_for(ticket: Ticket) -> Applied | None:
+def applied_for(ticket: Ticket) -> Applied | str | None:
     provider_id = Ticket.unscoped.filter(pk=ticket.pk).values_list("client__provider_id", flat=True).first()
     if provider_id is None:
         return None
     resolver = _Resolver([provider_id], [ticket.client_id])
-    return resolver.resolve(provider_id, ticket.client_id, ticket.site_id, ticket.sla_policy_id)
+    return _resolved(resolver, provider_id, ticket.client_id, ticket.site_id, ticket.sla_policy_id)
 
 
 def outcome_for(ticket: Ticket, now: dt.datetime | None = None) -> engine.SlaOutcome | None:
     applied = applied_for(ticket)
     events = _events_by_ticket([ticket.pk]).get(ticket.pk, [])
-    if applied is None or not events:
+    if not isinstance(applied, Applied) or not events:
         return None
     return engine.compute(events, applied.policy_spec, applied.calendar_spec, now or timezone.now())
 
@@ -287,7 +297,7 @@ def recompute(ticket_ids: Iterable[int], *, now: dt.datetime | None = None, batc
         params = []
         for pk, provider_id, client_id, site_id, policy_id in rows:
             cached = _cache_of(
-                resolver.resolve(provider_id, client_id, site_id, policy_id), events.get(pk, []), moment
+                _resolved(resolver, provider_id, client_id, site_id, policy_id), events.get(pk, []), moment
             )
             params.append(
                 (

@@ -164,9 +164,16 @@ class BusinessCalendar:
             return b - a
         da = a // DAY
         db = b // DAY
+        days = self._days
+        first = days.get(da)
+        if first is None:
+            first = self._day(da)
         if da == db:
-            return _overlap(self._day(da), a, b)
-        total = _overlap(self._day(da), a, b) + _overlap(self._day(db), a, b)
+            return _overlap(first, a, b)
+        last = days.get(db)
+        if last is None:
+            last = self._day(db)
+        total = _overlap(first, a, b) + _overlap(last, a, b)
         if db - da > 1:
             total += self._full_days(da + 1, db)
         return total
@@ -178,7 +185,10 @@ class BusinessCalendar:
             return a + seconds
         left = seconds
         day = a // DAY
-        for lo, hi in self._day(day):
+        intervals = self._days.get(day)
+        if intervals is None:
+            intervals = self._day(day)
+        for lo, hi in intervals:
             if hi <= a:
                 continue
             if lo < a:
@@ -190,7 +200,9 @@ class BusinessCalendar:
         day += 1
         chunk = day >> _CHUNK_SHIFT
         first = day & _CHUNK_MASK
-        prefix = self._chunk(chunk)
+        prefix = self._chunks.get(chunk)
+        if prefix is None:
+            prefix = self._chunk(chunk)
         base = prefix[first]
         walked = 0
         while prefix[_CHUNK] - base < left:

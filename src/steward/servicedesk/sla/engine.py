@@ -43,6 +43,7 @@ change. Nothing is stored between calls. The rules:
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections.abc import Iterable
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -175,45 +176,56 @@ def iso_local(at: dt.datetime | None, timezone: str) -> str | None:
     return None if at is None else at.astimezone(ZoneInfo(timezone)).isoformat()
 
 
-# An instant not worked out yet: (calendar, start, business seconds after start). Warn and
-# breach instants of cycles that end up superseded are never needed, so they stay pending.
-_Pending = tuple[BusinessCalendar, int, int]
-_NEVER = 1 << 62  # a mark the ticket's business time never reaches
+_by_time = attrgetter("ts")
 
 
-def _instant(value: int | _Pending | None) -> int | None:
-    if value is None or isinstance(value, int):
-        return value
-    calendar, start, seconds = value
-    return calendar.add_business_seconds_ts(start, seconds)
+class _Timeline:
+    """The ticket's business time as it accrued: stretch ``i`` began at ``starts[i]`` with
+    ``befores[i]`` business seconds already run, and accrued on ``calendars[i]``.
+
+    Every target is a mark on this line (its cycle's offset + the target); the instant a
+    mark was reached is found by bisection, only when a result needs it.
+    """
+
+    __slots__ = ("befores", "calendars", "starts")
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.befores: list[int] = []  # strictly increasing: empty stretches are not kept
+        self.calendars: list[BusinessCalendar] = []
+
+    def instant(self, mark: int) -> int:
+        """When the business time run reached ``mark`` (0 < mark <= business time run)."""
+        index = bisect_left(self.befores, mark) - 1
+        return self.calendars[index].add_business_seconds_ts(self.starts[index], mark - self.befores[index])
 
 
 class _Clock:
-    """One metric's clock.
+    """One metric's clock, in business seconds the ticket has run (``busy``).
 
-    The ticket counts ``busy``: business seconds it has run (open, not paused) since its
-    creation. A clock only remembers ``busy`` at its start (``offset``), so its time used is
-    ``busy - offset`` while it runs; resolution keeps one offset for the ticket's life, which
-    is what makes a reopen continue from the time already used.
+    A cycle starts with ``offset`` = busy at its start, so its time used is busy - offset;
+    resolution keeps one offset for the whole life of the ticket, which is what makes a
+    reopen continue from the time already used. ``since``/``since_busy``: when the current
+    target took effect (cycle start or last target change).
     """
 
     __slots__ = (
         "active",
-        "breached_at",
+        "breached",
         "breaches",
         "cancelled",
         "done_at",
+        "done_busy",
         "done_calendar",
-        "due",
-        "first_breached_at",
+        "first_breach",
         "index",
         "metric",
         "offset",
         "priority",
+        "since",
+        "since_busy",
         "started",
         "target",
-        "used",
-        "warn",
         "warn_threshold",
     )
 
@@ -223,87 +235,114 @@ class _Clock:
         self.priority: str | None = None
         self.target: int | None = None
         self.warn_threshold: int | None = None
-        self.offset = 0
-        self.used = 0  # frozen when the clock stops; busy - offset while active
-        self.due: int | _Pending | None = None  # None exactly while the target is not reached
-        self.warn: int | _Pending | None = None  # likewise for the warn threshold
-        self.breached_at: int | _Pending | None = None  # this cycle
-        self.first_breached_at: int | _Pending | None = None  # any cycle
-        self.breaches = 0
+        self.offset = self.since = self.since_busy = self.done_busy = self.breaches = 0
+        self.breached = False  # this cycle
+        self.first_breach: tuple[int, int, int] | None = None  # (since, since_busy, mark)
         self.done_at: int | None = None
         self.done_calendar: BusinessCalendar | None = None
         self.active = self.started = self.cancelled = False
 
     def start(self, at: int, busy: int, priority: str | None, goal: Goal) -> None:
         """A new cycle starts at ``at`` with nothing used."""
-        self.offset = busy
-        self.breached_at = self.done_at = None
-        self.active = self.started = True
+        self.offset = self.since_busy = busy
+        self.since = at
+        self.target, self.warn_threshold = goal
         self.priority = priority
-        self._set_target(at, busy, goal)
+        self.breached = False
+        self.done_at = None
+        self.active = self.started = True
 
-    def retarget(self, at: int, busy: int, priority: str | None, goal: Goal) -> None:
-        """The priority or type changed at ``at``; a different target restarts due and warn."""
+    def retarget(self, at: int, busy: int, priority: str | None, goal: Goal, line: _Timeline) -> None:
+        """The priority or type changed at ``at``: a different target takes over from then."""
         self.priority = priority
         if goal[0] != self.target:
-            self._set_target(at, busy, goal)
+            self.settle(at, busy, line)  # a breach under the old target stays
+            self.target, self.warn_threshold = goal
+            self.since, self.since_busy = at, busy
 
-    def _set_target(self, at: int, busy: int, goal: Goal) -> None:
-        self.target, self.warn_threshold = target, threshold = goal
-        used = busy - self.offset
-        self.due = at if target is not None and used >= target else None
-        self.warn = at if threshold is not None and used >= threshold else None
+    def resume(self, at: int, busy: int, priority: str | None, goal: Goal) -> None:
+        """Running again after a reopen; no time passed for it while it was stopped."""
+        self.priority = priority
+        self.active = True
+        self.done_at = None
+        if goal[0] != self.target:
+            self.target, self.warn_threshold = goal
+            self.since, self.since_busy = at, busy
 
-    def cross(self, start: int, before: int, busy: int, calendar: BusinessCalendar) -> None:
-        """Business time went from ``before`` to ``busy`` in a stretch starting at ``start``."""
-        threshold, target = self.warn_threshold, self.target
-        if self.warn is None and threshold is not None and self.offset + threshold <= busy:
-            self.warn = (calendar, start, self.offset + threshold - before)
-        if self.due is None and target is not None and self.offset + target <= busy:
-            mark = self.offset + target
-            if mark < busy:  # reached strictly inside the stretch: late if still open at its end
-                self.due = (calendar, start, mark - before)
-            else:  # reached with the stretch's last business second: the instant decides
-                self.due = calendar.add_business_seconds_ts(start, mark - before)
+    def settle(self, until: int, busy: int, line: _Timeline) -> None:
+        """Record the breach if the current target fell due before ``until`` (busy then)."""
+        if self.breached or self.target is None:
+            return
+        mark = self.offset + self.target
+        if self.since_busy >= mark:  # already used up when the target took effect
+            late = self.since < until
+        elif busy > mark:  # reached strictly before ``until``
+            late = True
+        elif busy == mark:  # reached with the last business second: the instant decides
+            late = line.instant(mark) < until
+        else:
+            late = False
+        if late:
+            self.breached = True
+            self.breaches += 1
+            if self.first_breach is None:
+                self.first_breach = (self.since, self.since_busy, mark)
 
-    def breach(self, at: int | _Pending) -> None:
-        self.breached_at = at
-        self.breaches += 1
-        if self.first_breached_at is None:
-            self.first_breached_at = at
-
-    def stop(self, at: int, busy: int, calendar: BusinessCalendar) -> None:
-        self.used = busy - self.offset
-        self.done_at = at
-        self.done_calendar = calendar
+    def stop(self, at: int, busy: int, calendar: BusinessCalendar, line: _Timeline) -> None:
+        self.settle(at, busy, line)
+        self.done_at, self.done_busy, self.done_calendar = at, busy, calendar
         self.active = False
 
-    def result(self, now: int, busy: int, paused: bool, calendar: BusinessCalendar) -> TargetResult:
-        target = self.target
-        used = busy - self.offset if self.active else self.used
-        due, warn = _instant(self.due), None
-        breached = self.first_breached_at
-        breached = due if breached is self.due else _instant(breached)
+    def cancel(self, at: int, busy: int, line: _Timeline) -> None:
+        self.settle(at, busy, line)
+        self.done_busy = busy
+        self.active = False
+        self.cancelled = True
+
+    def result(
+        self, now: int, busy: int, paused: bool, calendar: BusinessCalendar, line: _Timeline
+    ) -> TargetResult:
+        target, since, since_busy = self.target, self.since, self.since_busy
+        if self.active:
+            self.settle(now, busy, line)
+        else:
+            busy = self.done_busy
+        due = warn = None
+        mark = self.offset + (target or 0)
         if not self.started or target is None:
             state = "not_applicable"
-        elif self.cancelled:
-            state = "cancelled"
-        elif self.done_at is not None:
-            state = "met" if self.breached_at is None else "met_late"
-            if due is None and self.done_calendar is not None:  # when it would have been due
-                due = self.done_calendar.add_business_seconds_ts(self.done_at, target - used)
         else:
-            warn = _instant(self.warn)
-            if self.breached_at is not None:
-                state = "breached"
-            elif paused:
-                state = "paused"
+            if since_busy >= mark:
+                due = since
+            elif busy >= mark:
+                due = line.instant(mark)
+            if self.cancelled:
+                state = "cancelled"
+            elif self.done_at is not None:
+                state = "met_late" if self.breached else "met"
+                if due is None and self.done_calendar is not None:  # when it would have been due
+                    due = self.done_calendar.add_business_seconds_ts(self.done_at, mark - busy)
             else:
-                state = "running"
-                if due is None:
-                    due = calendar.add_business_seconds_ts(now, target - used)
-                if warn is None and self.warn_threshold is not None:
-                    warn = calendar.add_business_seconds_ts(now, self.warn_threshold - used)
+                state = "breached" if self.breached else "paused" if paused else "running"
+                if due is None and not paused:
+                    due = calendar.add_business_seconds_ts(now, mark - busy)
+                if self.warn_threshold is not None:
+                    warning = self.offset + self.warn_threshold
+                    if since_busy >= warning:
+                        warn = since
+                    elif busy >= warning:
+                        warn = line.instant(warning)
+                    elif not paused:
+                        warn = calendar.add_business_seconds_ts(now, warning - busy)
+        first = self.first_breach
+        breached_at = None
+        if first is not None:
+            if first[1] >= first[2]:
+                breached_at = first[0]
+            elif due is not None and first[2] == mark and since_busy < mark:
+                breached_at = due  # the same point on the line as this cycle's due
+            else:
+                breached_at = line.instant(first[2])
         return TargetResult(
             self.metric,
             self.priority,
@@ -311,10 +350,10 @@ class _Clock:
             state,
             self.breaches > 0,
             self.breaches,
-            used,
+            busy - self.offset,
             due,
             self.done_at,
-            breached,
+            breached_at,
             warn,
         )
 
@@ -330,71 +369,43 @@ class _Replay:
         self.ticket_type: str | None = None
         self.goals = policy.goals(None, None)
         self.running = self.paused = self.resolved = self.merged = False
-        self.busy = 0  # business seconds run since creation
-        self.next_mark = _NEVER  # busy value at which some clock warns or falls due
-        self.watching = False  # some open clock is due and not yet breached
+        self.last = 0  # the time replayed so far
+        self.busy = 0  # business seconds the ticket has run since creation
+        self.line = _Timeline()
         self.first_response = _Clock("first_response", 0)
         self.next_update = _Clock("next_update", 1)
         self.resolution = _Clock("resolution", 2)
         self.clocks = (self.first_response, self.next_update, self.resolution)
 
-    def advance(self, start: int, end: int) -> None:
-        """Time passes from ``start`` to ``end`` with no event in between."""
+    def run_until(self, at: int) -> None:
+        """Time passes until ``at`` with nothing happening."""
         if self.running:
-            seconds = self.calendar.business_seconds_between_ts(start, end)
+            seconds = self.calendar.business_seconds_between_ts(self.last, at)
             if seconds:
-                before = self.busy
-                self.busy = busy = before + seconds
-                if busy >= self.next_mark:
-                    for clock in self.clocks:
-                        if clock.active:
-                            clock.cross(start, before, busy, self.calendar)
-                    self._clocks_changed()
-        if self.watching:
-            for clock in self.clocks:
-                due = clock.due
-                # Still open after its due instant: breached there (on time up to due itself).
-                # A pending due always lies before ``end`` (see _Clock.cross).
-                if (
-                    clock.active
-                    and due is not None
-                    and clock.breached_at is None
-                    and (not isinstance(due, int) or due < end)
-                ):
-                    clock.breach(due)
-            self._clocks_changed()
-
-    def _clocks_changed(self) -> None:
-        """Work out the next mark and whether a due clock awaits its breach."""
-        mark, watching = _NEVER, False
-        for clock in self.clocks:
-            if clock.active:
-                if clock.warn is None and clock.warn_threshold is not None:
-                    mark = min(mark, clock.offset + clock.warn_threshold)
-                if clock.due is None:
-                    if clock.target is not None:
-                        mark = min(mark, clock.offset + clock.target)
-                elif clock.breached_at is None:
-                    watching = True
-        self.next_mark, self.watching = mark, watching
+                line = self.line
+                line.starts.append(self.last)
+                line.befores.append(self.busy)
+                line.calendars.append(self.calendar)
+                self.busy += seconds
+        self.last = at
 
     def create(self, at: int, event: TicketEvent) -> None:
+        self.last = at
         self.priority = event.priority
         self.ticket_type = event.ticket_type or "incident"
         self._targets_changed()
-        self._start(self.first_response, at)
-        self._start(self.resolution, at)
-        self.set_status(at, event.status or "new")
-        self._clocks_changed()
+        self._start(self.first_response)
+        self._start(self.resolution)
+        self.set_status(event.status or "new")
 
-    def apply(self, at: int, event: TicketEvent) -> None:
+    def apply(self, event: TicketEvent) -> None:
         kind = event.kind
         if kind == "status":
             if event.status:
-                self.set_status(at, event.status)
+                self.set_status(event.status)
         elif kind == "agent_reply":
             if not self.resolved:
-                self.agent_reply(at)
+                self.agent_reply()
         elif kind == "priority" or kind == "type":
             if kind == "priority":
                 self.priority = event.priority
@@ -403,8 +414,7 @@ class _Replay:
             self._targets_changed()
             for clock in self.clocks:
                 if clock.active:
-                    clock.retarget(at, self.busy, self.priority, self.goals[clock.index])
-            self._clocks_changed()
+                    clock.retarget(self.last, self.busy, self.priority, self.goals[clock.index], self.line)
         elif kind == "merged":
             self.merge()
         # customer_reply is informational; a second "created" is ignored.
@@ -414,10 +424,10 @@ class _Replay:
         always_open = self.priority in self.policy.always_open_priorities
         self.calendar = ALWAYS_OPEN if always_open else self.base_calendar
 
-    def _start(self, clock: _Clock, at: int) -> None:
-        clock.start(at, self.busy, self.priority, self.goals[clock.index])
+    def _start(self, clock: _Clock) -> None:
+        clock.start(self.last, self.busy, self.priority, self.goals[clock.index])
 
-    def set_status(self, at: int, status: str) -> None:
+    def set_status(self, status: str) -> None:
         policy = self.policy
         self.status = status
         if status == policy.merged_status:
@@ -430,36 +440,26 @@ class _Replay:
         if self.resolved and not was_resolved:
             for clock in self.clocks:
                 if clock.active:
-                    clock.stop(at, self.busy, self.calendar)
-            self._clocks_changed()
+                    clock.stop(self.last, self.busy, self.calendar, self.line)
         elif was_resolved and not self.resolved:
             resolution = self.resolution
-            resolution.active = True
-            resolution.done_at = None
-            resolution.retarget(at, self.busy, self.priority, self.goals[resolution.index])
+            resolution.resume(self.last, self.busy, self.priority, self.goals[resolution.index])
             if self.first_response.done_at is not None:
-                self._start(self.next_update, at)
-            self._clocks_changed()
+                self._start(self.next_update)
 
-    def agent_reply(self, at: int) -> None:
+    def agent_reply(self) -> None:
         if self.first_response.active:
-            self.first_response.stop(at, self.busy, self.calendar)
+            self.first_response.stop(self.last, self.busy, self.calendar, self.line)
         if self.next_update.active:
-            self.next_update.stop(at, self.busy, self.calendar)
-        self._start(self.next_update, at)
-        self._clocks_changed()
+            self.next_update.stop(self.last, self.busy, self.calendar, self.line)
+        self._start(self.next_update)
 
     def merge(self) -> None:
         self.merged = True
         self.running = self.paused = False
         for clock in self.clocks:
             if clock.active:
-                clock.used = self.busy - clock.offset
-                clock.active = False
-                clock.cancelled = True
-
-
-_by_time = attrgetter("ts")
+                clock.cancel(self.last, self.busy, self.line)
 
 
 def compute(
@@ -473,23 +473,26 @@ def compute(
     for index, first in enumerate(ordered):
         if first.kind == "created":
             if first.ts <= now_ts:
-                created_at = last = first.ts
-                replay.create(last, first)
+                created_at = first.ts
+                replay.create(created_at, first)
+                run_until, apply = replay.run_until, replay.apply
                 # Events timed before creation (clock skew) count as happening at creation.
                 for event in ordered[:index] + ordered[index + 1 :] if index else ordered[1:]:
                     if replay.merged:
                         break
                     at = event.ts
-                    if at > last:
+                    if at > replay.last:
                         if at > now_ts:
                             break
-                        replay.advance(last, at)
-                        last = at
-                    replay.apply(last, event)
-                replay.advance(last, now_ts)
+                        run_until(at)
+                    apply(event)
+                run_until(now_ts)
             break
-    results = tuple(
-        clock.result(now_ts, replay.busy, replay.paused, replay.calendar) for clock in replay.clocks
+    busy, paused, calendar, line = replay.busy, replay.paused, replay.calendar, replay.line
+    results = (
+        replay.first_response.result(now_ts, busy, paused, calendar, line),
+        replay.next_update.result(now_ts, busy, paused, calendar, line),
+        replay.resolution.result(now_ts, busy, paused, calendar, line),
     )
     next_deadline = None
     for result in results:
