@@ -55,12 +55,12 @@ from steward.core.models import Contact, User
 from steward.core.scoping import Scope
 from steward.core.services import blobs
 from steward.servicedesk.models import (
-    DONE_STATUSES,
     OPEN_STATUSES,
     Attachment,
     CannedResponse,
     Ticket,
     TicketEvent,
+    TicketStatus,
 )
 from steward.servicedesk.schemas import (
     TICKET_LIST_COLUMNS,
@@ -113,6 +113,7 @@ from steward.servicedesk.services.conversation import Upload
 
 router = Router(tags=["Tickets"])
 
+REFERENCE = re.compile(r"(?:#|[tT]-?)([0-9]{1,12})")
 TICKET_ID = path_id("The ticket's number (T-42 is 42).")
 S = TypeVar("S", bound=Schema)
 
@@ -389,10 +390,10 @@ def _filtered(scope: Scope, filters: TicketFilters) -> QuerySet[Ticket]:
     if filters.status:
         statuses: set[str] = set()
         for value in filters.status:
-            if value == "all_open":
+            if value == "open":
                 statuses |= {str(status) for status in OPEN_STATUSES}
-            elif value == "all_done":
-                statuses |= {str(status) for status in DONE_STATUSES}
+            elif value == "done":
+                statuses |= {TicketStatus.RESOLVED, TicketStatus.CLOSED}
             else:
                 statuses.add(value)
         rows = rows.filter(status__in=sorted(statuses))
@@ -409,7 +410,7 @@ def _filtered(scope: Scope, filters: TicketFilters) -> QuerySet[Ticket]:
     elif filters.assignee_id == "none":
         rows = rows.filter(assignee__isnull=True)
     elif filters.assignee_id:
-        rows = rows.filter(assignee_id=min(int(filters.assignee_id), 2**63 - 1))
+        rows = rows.filter(assignee_id=int(filters.assignee_id))
     if filters.tag:
         tagged = Ticket.tags.through.objects.filter(
             tickettag__provider_id=scope.provider_id, tickettag__name__iexact=filters.tag
@@ -424,7 +425,11 @@ def _filtered(scope: Scope, filters: TicketFilters) -> QuerySet[Ticket]:
     if filters.updated_after is not None:
         rows = rows.filter(updated_at__gte=filters.updated_after)
     if filters.q:
-        rows = search.search(rows, filters.q, include_internal=tickets.is_staff(scope))
+        number = REFERENCE.fullmatch(filters.q)
+        if number:
+            rows = rows.filter(pk=int(number.group(1)))
+        else:
+            rows = search.search(rows, filters.q, include_internal=tickets.is_staff(scope))
     return rows
 
 

@@ -472,8 +472,20 @@ class PortalTicketForm(forms.Form):
 # ---- On a ticket ------------------------------------------------------------------------
 
 
-class ReplyForm(forms.Form):
+class PageForm(forms.Form):
+    """A form of the ticket page: field ids carry a prefix, as several forms share field names."""
+
+    id_prefix = "form"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+
+
+class ReplyForm(PageForm):
     """Staff: a public reply or an internal note, optionally moving the ticket on."""
+
+    id_prefix = "reply"
 
     body = forms.CharField(
         label="Message", max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 6, "data-reply-body": ""})
@@ -499,7 +511,9 @@ class ReplyForm(forms.Form):
             del self.fields["status"]
 
 
-class PortalReplyForm(forms.Form):
+class PortalReplyForm(PageForm):
+    id_prefix = "reply"
+
     body = forms.CharField(
         label="Your reply",
         max_length=MAX_BODY,
@@ -508,16 +522,22 @@ class PortalReplyForm(forms.Form):
     attachments = MultipleFileField()
 
 
-class AttachForm(forms.Form):
+class AttachForm(PageForm):
+    id_prefix = "attach"
+
     attachments = MultipleFileField(required=True, label="Files")
 
 
-class StatusForm(forms.Form):
+class StatusForm(PageForm):
+    id_prefix = "status"
+
     status = forms.ChoiceField(choices=STATUS_CHOICES)
 
 
-class TicketEditForm(forms.Form):
+class TicketEditForm(PageForm):
     """The staff-editable fields of a ticket; ``changes()`` names only what really changed."""
+
+    id_prefix = "edit"
 
     subject = forms.CharField(max_length=MAX_SUBJECT)
     ticket_type = forms.ChoiceField(label="Type", choices=TicketType.choices)
@@ -619,18 +639,24 @@ class TicketEditForm(forms.Form):
         return sorted(ids) if ids != self.current_watchers else None
 
 
-class LinkForm(forms.Form):
+class LinkForm(PageForm):
+    id_prefix = "link"
+
     target = TicketReferenceField(label="Ticket")
     kind = forms.ChoiceField(
         choices=TicketRelation.Kind.choices, initial=TicketRelation.Kind.RELATES, label="Link"
     )
 
 
-class ParentForm(forms.Form):
+class ParentForm(PageForm):
+    id_prefix = "parent"
+
     parent = TicketReferenceField(label="Parent ticket", required=False, help_text="Empty: no parent.")
 
 
-class MergeForm(forms.Form):
+class MergeForm(PageForm):
+    id_prefix = "merge"
+
     target = TicketReferenceField(label="Merge into ticket")
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
@@ -648,7 +674,9 @@ class SplitForm(forms.Form):
         self.fields["replies"].choices = [(str(reply.pk), str(reply.pk)) for reply in replies]  # type: ignore[attr-defined]
 
 
-class MacroApplyForm(forms.Form):
+class MacroApplyForm(PageForm):
+    id_prefix = "macro"
+
     macro = forms.ModelChoiceField(queryset=Macro.objects.none(), empty_label="Choose a macro…")
 
     def __init__(self, *args: Any, scope: Scope, **kwargs: Any) -> None:
@@ -663,7 +691,9 @@ def billable_value(raw: str) -> bool | None:
     return {"yes": True, "no": False}.get(raw)
 
 
-class TimerStopForm(forms.Form):
+class TimerStopForm(PageForm):
+    id_prefix = "timer"
+
     work_type = forms.ModelChoiceField(
         queryset=WorkType.objects.none(), required=False, empty_label="Default work type"
     )
@@ -676,6 +706,8 @@ class TimerStopForm(forms.Form):
 
 
 class TimeEntryForm(TimerStopForm):
+    id_prefix = "time"
+
     minutes = MinutesField(label="Time spent")
     started_at = forms.DateTimeField(
         required=False,
@@ -693,7 +725,9 @@ class TimeEntryForm(TimerStopForm):
         return value
 
 
-class SaveViewForm(forms.Form):
+class SaveViewForm(PageForm):
+    id_prefix = "save-view"
+
     name = forms.CharField(max_length=100, label="View name")
     shared = forms.BooleanField(required=False, label="Share with the team")
     query = forms.CharField(max_length=4000, required=False, widget=forms.HiddenInput)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from steward.core.models import AuditEntry, Client, Contact, SchedulerBeat, Site, User
 from steward.devices.views.dashboard import fleet_widget
 from steward.jobs import queue_health
+from steward.servicedesk.views.dashboard import servicedesk_widget
 from steward.web.context_processors import request_scope
 
 
@@ -60,7 +61,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .only("pk", "name", "created_at", "provider_id")
         .order_by("created_at")[:6],
         "recent_activity": AuditEntry.objects.for_scope(scope)[:10] if scope.can("audit.view") else [],
-        "widgets": [w for w in (fleet_widget(scope),) if w],  # modules add cards here
+        # Modules add cards here.
+        "widgets": [w for w in (fleet_widget(scope), servicedesk_widget(scope)) if w],
     }
     return render(request, "web/dashboard.html", context)
 

@@ -68,6 +68,17 @@ def library(world: Any) -> Library:
     )
 
 
+@pytest.fixture
+def api_for(world: Any, request: pytest.FixtureRequest) -> Any:
+    """An API client for a role: a token where the role may have one, else a session."""
+
+    def _api(role: str) -> Any:
+        kind = "api_as" if scope_of(world, role).can("tokens.use") else "session_as"
+        return request.getfixturevalue(kind)(role)
+
+    return _api
+
+
 def open_ticket_for(world: Any, client: Any, subject: str = "Printer jammed", user: str = "") -> Ticket:
     scope = scope_of(world, user) if user else Scope.system(world.provider.pk)
     return tickets.open_ticket(scope, subject=subject, body="Please help.", client_id=client.pk)

@@ -9,6 +9,7 @@ would take seconds); real accounts are never created this way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import make_password
@@ -403,6 +404,17 @@ def existing_logins(provider: Provider) -> list[Login]:
     return [login for login in demo_logins() if login.email in present]
 
 
+# Modules add their part of the demo (the desk's tickets…): each gets the demo provider and
+# returns how many rows it created. Registered from the module's AppConfig.ready().
+DEMO_EXTENSIONS: list[Callable[[Provider], int]] = []
+
+
+def register_extension(extend: Callable[[Provider], int]) -> Callable[[Provider], int]:
+    if extend not in DEMO_EXTENSIONS:
+        DEMO_EXTENSIONS.append(extend)
+    return extend
+
+
 def seed(*, if_empty: bool = False) -> DemoResult:
     """Create (or complete) the demo data; see the module docstring."""
     with audit.acting_as(audit.Actor.system("cli:demo")), transaction.atomic():
@@ -419,6 +431,8 @@ def seed(*, if_empty: bool = False) -> DemoResult:
             )
         seeder = _Seeder()
         provider = seeder.run()
+        for extend in DEMO_EXTENSIONS:
+            seeder.created += extend(provider)
         return DemoResult(
             provider, seeder.created > 0, existing_logins(provider), created_rows=seeder.created
         )

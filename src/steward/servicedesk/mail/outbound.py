@@ -26,7 +26,9 @@ from .headers import normalize_address
 class _WireMessage(StdlibEmailMessage):
     """Our message as Django's SMTP backend wants it: ``as_bytes(linesep="\\r\\n")``."""
 
-    def as_bytes(self, unixfrom: bool = False, policy: Policy | None = None, linesep: str | None = None) -> bytes:
+    def as_bytes(
+        self, unixfrom: bool = False, policy: Policy | None = None, linesep: str | None = None
+    ) -> bytes:
         policy = policy or self.policy
         if linesep is not None:
             policy = policy.clone(linesep=linesep)

@@ -97,7 +97,12 @@ def _parse(
         mail.ok = False
         mail.errors.append("empty message")
         return mail
-    message = BytesParser(policy=compat32).parsebytes(raw)
+    try:
+        message = BytesParser(policy=compat32).parsebytes(raw)
+    except RecursionError:
+        # The stdlib parser recurses per nesting level; read the headers alone.
+        message = BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
+        mail.errors.append("MIME structure nested too deeply; the body is shown unparsed")
     headers = HeaderView(message)
     if not _MAIL_HEADERS & set(headers.names()):
         mail.ok = False

@@ -244,6 +244,10 @@ def _system_status(ticket: Ticket, status: str, at: dt.datetime, user: User | No
 
 def _notify_reply(reply_id: int) -> None:
     from steward.servicedesk import tasks
+    from steward.servicedesk.services.notifications import is_muted
+
+    if is_muted():
+        return
 
     tasks.notify_reply(reply_id)
 

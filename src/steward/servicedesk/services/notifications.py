@@ -10,9 +10,11 @@ a misbehaving auto-responder cannot start a mail loop.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Any
@@ -40,8 +42,23 @@ from steward.servicedesk.models import (
 )
 
 log = logging.getLogger(__name__)
+_MUTED = contextvars.ContextVar("servicedesk_notifications_muted", default=False)
 ACKS_PER_ADDRESS_PER_HOUR = 5
 MAX_ATTEMPTS = 6
+
+
+@contextlib.contextmanager
+def muted() -> Iterator[None]:
+    """No notification is enqueued inside this block (demo data, imports)."""
+    token = _MUTED.set(True)
+    try:
+        yield
+    finally:
+        _MUTED.reset(token)
+
+
+def is_muted() -> bool:
+    return _MUTED.get()
 
 
 def _site_url(path: str) -> str:

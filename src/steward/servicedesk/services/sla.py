@@ -264,6 +264,10 @@ def refresh(ticket: Ticket, now: dt.datetime | None = None) -> CachedSla:
 
 def _announce(announcements: list[Announcement]) -> None:
     from steward.servicedesk import tasks
+    from steward.servicedesk.services.notifications import is_muted
+
+    if is_muted():
+        return
 
     for item in announcements:
         tasks.notify_sla_alert(item.ticket_id, item.metric, item.kind)

@@ -304,6 +304,10 @@ def open_ticket(
 
 def _notify_created(ticket_id: int) -> None:
     from steward.servicedesk import tasks
+    from steward.servicedesk.services.notifications import is_muted
+
+    if is_muted():
+        return
 
     tasks.notify_ticket_created(ticket_id)
 
@@ -348,6 +352,10 @@ def change_status(scope: Scope, ticket: Ticket, status: str, *, at: dt.datetime 
 
 def _notify_resolved(ticket_id: int) -> None:
     from steward.servicedesk import tasks
+    from steward.servicedesk.services.notifications import is_muted
+
+    if is_muted():
+        return
 
     tasks.notify_ticket_resolved(ticket_id)
 

@@ -307,15 +307,15 @@ class _Clock:
             self.settle(now, busy, line)
         else:
             busy = self.done_busy
-        due = warn = None
+        due = warn = reached = None
         mark = self.offset + (target or 0)
         if not self.started or target is None:
             state = "not_applicable"
         else:
-            if since_busy >= mark:
+            if since_busy >= mark:  # used up when the target took effect
                 due = since
             elif busy >= mark:
-                due = line.instant(mark)
+                due = reached = line.instant(mark)
             if self.cancelled:
                 state = "cancelled"
             elif self.done_at is not None:
@@ -334,15 +334,15 @@ class _Clock:
                         warn = line.instant(warning)
                     elif not paused:
                         warn = calendar.add_business_seconds_ts(now, warning - busy)
-        first = self.first_breach
         breached_at = None
-        if first is not None:
-            if first[1] >= first[2]:
-                breached_at = first[0]
-            elif due is not None and first[2] == mark and since_busy < mark:
-                breached_at = due  # the same point on the line as this cycle's due
+        if self.first_breach is not None:
+            first_since, first_since_busy, first_mark = self.first_breach
+            if first_since_busy >= first_mark:
+                breached_at = first_since
+            elif reached is not None and first_mark == mark:
+                breached_at = reached  # the same point on the line as this cycle's due
             else:
-                breached_at = line.instant(first[2])
+                breached_at = line.instant(first_mark)
         return TargetResult(
             self.metric,
             self.priority,

@@ -45,7 +45,7 @@ def _breadcrumbs(ticket: Ticket) -> list[tuple[str, str]]:
 @require_POST
 def ticket_link(request: HttpRequest, pk: int) -> HttpResponse:
     scope, ticket = staff_ticket(request, pk)
-    form = LinkForm(request.POST, auto_id="link-%s")
+    form = LinkForm(request.POST)
     if form.is_valid():
         try:
             relation = structure.link(scope, ticket, form.cleaned_data["target"], form.cleaned_data["kind"])
@@ -74,7 +74,7 @@ def ticket_unlink(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def ticket_parent(request: HttpRequest, pk: int) -> HttpResponse:
     scope, ticket = staff_ticket(request, pk)
-    form = ParentForm(request.POST, auto_id="parent-%s")
+    form = ParentForm(request.POST)
     if form.is_valid():
         parent = form.cleaned_data["parent"]
         try:
@@ -173,7 +173,7 @@ def ticket_split(request: HttpRequest, pk: int) -> HttpResponse:
 def ticket_macro(request: HttpRequest, pk: int) -> HttpResponse:
     scope, ticket = staff_ticket(request, pk)
     scope.require("tickets.manage")
-    form = MacroApplyForm(request.POST, scope=scope, auto_id="macro-%s")
+    form = MacroApplyForm(request.POST, scope=scope)
     if form.is_valid():
         macro = form.cleaned_data["macro"]
         try:
@@ -203,7 +203,7 @@ def ticket_timer(request: HttpRequest, pk: int) -> HttpResponse:
         if stopped is not None:
             message += f" Booked {stopped.minutes} min on T-{stopped.ticket_id} first."
         return finish(request, scope, ticket, message)
-    form = TimerStopForm(request.POST, scope=scope, auto_id="timer-%s")
+    form = TimerStopForm(request.POST, scope=scope)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -228,7 +228,7 @@ def ticket_timer(request: HttpRequest, pk: int) -> HttpResponse:
 def ticket_time_add(request: HttpRequest, pk: int) -> HttpResponse:
     scope, ticket = staff_ticket(request, pk)
     scope.require("tickets.time")
-    form = TimeEntryForm(request.POST, scope=scope, auto_id="time-%s")
+    form = TimeEntryForm(request.POST, scope=scope)
     if form.is_valid():
         data: dict[str, Any] = form.cleaned_data
         try:

@@ -143,11 +143,11 @@ def staff_context(
     )
     if can_manage:
         context["status_form"] = forms.get("status_form") or StatusForm(initial={"status": ticket.status})
-        context["link_form"] = forms.get("link_form") or LinkForm(auto_id="link-%s")
+        context["link_form"] = forms.get("link_form") or LinkForm()
         context["parent_form"] = forms.get("parent_form") or ParentForm(
-            initial={"parent": f"T-{ticket.parent_id}" if ticket.parent_id else ""}, auto_id="parent-%s"
+            initial={"parent": f"T-{ticket.parent_id}" if ticket.parent_id else ""}
         )
-        context["macro_form"] = forms.get("macro_form") or MacroApplyForm(scope=scope, auto_id="macro-%s")
+        context["macro_form"] = forms.get("macro_form") or MacroApplyForm(scope=scope)
         context["edit_form"] = forms.get("edit_form")
         if context["edit_form"] is not None:
             context["matrix"] = priority_matrix_json()
@@ -155,8 +155,8 @@ def staff_context(
         timer = worktime.running_timer(scope)
         context["timer"] = timer
         context["timer_here"] = timer is not None and timer.ticket_id == ticket.pk
-        context["timer_form"] = forms.get("timer_form") or TimerStopForm(scope=scope, auto_id="timer-%s")
-        context["time_form"] = forms.get("time_form") or TimeEntryForm(scope=scope, auto_id="time-%s")
+        context["timer_form"] = forms.get("timer_form") or TimerStopForm(scope=scope)
+        context["time_form"] = forms.get("time_form") or TimeEntryForm(scope=scope)
         context["time_entries"] = list(worktime.entries_for(scope, ticket)[:ENTRY_LIMIT])
         context["time_totals"] = worktime.totals(scope, ticket)
     return context
@@ -186,7 +186,7 @@ def portal_context(scope: Scope, ticket: Ticket, forms: dict[str, Any] | None = 
             else None
         ),
         "reply_form": forms.get("reply_form") or PortalReplyForm(),
-        "attach_form": forms.get("attach_form") or AttachForm(auto_id="attach-%s"),
+        "attach_form": forms.get("attach_form") or AttachForm(),
         "kb_suggestions": [],
     }
 
@@ -335,7 +335,7 @@ def ticket_attach(request: HttpRequest, pk: int) -> HttpResponse:
     scope = scope_for(request)
     ticket = ticket_service.get_ticket(scope, pk)
     scope.require("tickets.reply")
-    form = AttachForm(request.POST, request.FILES, auto_id="attach-%s")
+    form = AttachForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             attached = conversation.attach(scope, ticket, uploads_of(form.cleaned_data["attachments"]))
@@ -438,7 +438,7 @@ EDIT_ALIASES = {
 def ticket_edit(request: HttpRequest, pk: int) -> HttpResponse:
     scope, ticket = staff_ticket(request, pk)
     scope.require("tickets.manage")
-    form = TicketEditForm(request.POST or None, scope=scope, ticket=ticket, auto_id="edit-%s")
+    form = TicketEditForm(request.POST or None, scope=scope, ticket=ticket)
     if request.method == "POST":
         if form.is_valid():
             changes = form.changes()

@@ -344,7 +344,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             }
         )
     context["saved_views"] = saved
-    context["save_view_form"] = SaveViewForm(initial={"query": urlencode(query)}, auto_id="save-view-%s")
+    context["save_view_form"] = SaveViewForm(initial={"query": urlencode(query)})
     return render_list(request, "servicedesk/tickets/list.html", "servicedesk/tickets/_table.html", context)
 
 
