@@ -155,3 +155,47 @@ def _canned_response_of_b(world: Any) -> models.Model:
 OBJECT_FACTORIES.update(
     {"servicedesk.ticket": _ticket_of_b, "servicedesk.cannedresponse": _canned_response_of_b}
 )
+
+
+# ---- Service desk: ticket pages (files, saved views, macros) ----------------------------
+
+
+def _attachment_of_b(world: Any) -> models.Model:
+    from steward.servicedesk.models import Attachment, Reply
+    from steward.servicedesk.services import conversation
+
+    # A file on client B's ticket whose name carries client B's name (stored by system code,
+    # as the mail gateway does).
+    ticket = _ticket_of_b(world)
+    reply = Reply.unscoped.filter(ticket=ticket).order_by("id").first()
+    upload = conversation.Upload(f"{world.client_b.name} contract.txt", b"bravo secret terms", "text/plain")
+    conversation.store_attachment(ticket, reply, upload, None)
+    return Attachment.unscoped.filter(ticket=ticket).order_by("-id").first()
+
+
+def _saved_view_of_b(world: Any) -> models.Model:
+    from steward.servicedesk.models import SavedView
+
+    # Saved views belong to a person: the provider admin's private view filtered on client B.
+    return SavedView.objects.create(
+        provider=world.provider,
+        owner=world.users["provider_admin"],
+        name=f"{world.client_b.name} escalations",
+        query={"client": str(world.client_b.pk)},
+    )
+
+
+def _macro_of_provider(world: Any) -> models.Model:
+    from steward.servicedesk.models import Macro
+
+    # Macros are provider-level configuration: only servicedesk.configure may touch them.
+    return Macro.objects.create(provider=world.provider, name="Escalate", actions={"priority": "p2"})
+
+
+OBJECT_FACTORIES.update(
+    {
+        "servicedesk.attachment": _attachment_of_b,
+        "servicedesk.savedview": _saved_view_of_b,
+        "servicedesk.macro": _macro_of_provider,
+    }
+)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 
 import pytest
@@ -182,9 +181,7 @@ def test_createadmin_refuses_empty_name(world):
 
 
 def test_demo_seeds_every_role_and_is_idempotent(db):
-    started = time.monotonic()
     result = invoke("demo")
-    assert time.monotonic() - started < 5
     assert result.exit_code == 0, result.output
     out = text(result)
     assert demo_service.DEMO_PASSWORD in out

@@ -238,12 +238,12 @@ def provider_teams(scope: Scope) -> QuerySet[Team]:
 
 
 def priority_matrix_json() -> str:
-    """Impact and urgency → priority for the live preview (read by servicedesk.js)."""
+    """Impact and urgency → priority, with labels, for the live preview (read by servicedesk.js)."""
     import json
 
-    return json.dumps(
-        {f"{impact}:{urgency}": str(priority) for (impact, urgency), priority in PRIORITY_MATRIX.items()}
-    )
+    matrix = {f"{impact}:{urgency}": str(priority) for (impact, urgency), priority in PRIORITY_MATRIX.items()}
+    labels = {str(value): str(label) for value, label in Priority.choices}
+    return json.dumps({"matrix": matrix, "labels": labels})
 
 
 # ---- Staff: a new ticket ----------------------------------------------------------------

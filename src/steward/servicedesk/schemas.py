@@ -17,10 +17,10 @@ from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     Strict,
     StringConstraints,
-    WithJsonSchema,
+    ValidationInfo,
+    field_validator,
 )
 
 from steward.core.api.common import (
@@ -162,30 +162,16 @@ def _split_commas(value: Any) -> Any:
     return parts
 
 
-def _one_of(kind: Any) -> AfterValidator:
-    allowed = get_args(kind)
-
-    def check(values: list[str]) -> list[str]:
-        for value in values:
-            if value not in allowed:
-                raise ValueError(f"{value[:40]!r} is not one of: {', '.join(allowed)}.")
-        return values
-
-    return AfterValidator(check)
+def _enum_items(kind: Any) -> dict[str, Any]:
+    return {"items": {"type": "string", "enum": list(get_args(kind))}}
 
 
-def _items(kind: Any) -> WithJsonSchema:
-    return WithJsonSchema({"type": "array", "items": {"type": "string", "enum": list(get_args(kind))}})
-
-
-# Query filters taking several values (repeated or comma-separated). Items are checked as a
-# whole so an error names the filter ("status"), not "status.0".
-_SPLIT = BeforeValidator(_split_commas)
-_AT_MOST_20 = Field(max_length=20)
-StatusList = Annotated[list[str], _SPLIT, _AT_MOST_20, _one_of(StatusFilter), _items(StatusFilter)]
-PriorityList = Annotated[list[str], _SPLIT, _AT_MOST_20, _one_of(PriorityName), _items(PriorityName)]
-TypeList = Annotated[list[str], _SPLIT, _AT_MOST_20, _one_of(TicketTypeName), _items(TicketTypeName)]
-ChannelList = Annotated[list[str], _SPLIT, _AT_MOST_20, _one_of(ChannelName), _items(ChannelName)]
+MULTI_FILTERS: dict[str, tuple[str, ...]] = {
+    "status": get_args(StatusFilter),
+    "priority": get_args(PriorityName),
+    "ticket_type": get_args(TicketTypeName),
+    "channel": get_args(ChannelName),
+}
 
 
 def _assignee(value: str) -> str:
@@ -344,13 +330,22 @@ class TicketPage(Page):
 class TicketFilters(PageParams):
     client_id: QueryId | None = None
     site_id: QueryId | None = None
-    status: StatusList | None = Field(
+    # Plain lists (so ?status=a&status=b arrive as a list); items are checked as a whole so
+    # an error names the filter ("status"), not "status.0".
+    status: list[str] | None = Field(
         None,
         description="Several: repeat or comma-separate. open: every open status; done: resolved or closed.",
+        json_schema_extra=_enum_items(StatusFilter),
     )
-    priority: PriorityList | None = Field(None, description="Repeat or comma-separate.")
-    ticket_type: TypeList | None = Field(None, description="Repeat or comma-separate.")
-    channel: ChannelList | None = Field(None, description="Repeat or comma-separate.")
+    priority: list[str] | None = Field(
+        None, description="Repeat or comma-separate.", json_schema_extra=_enum_items(PriorityName)
+    )
+    ticket_type: list[str] | None = Field(
+        None, description="Repeat or comma-separate.", json_schema_extra=_enum_items(TicketTypeName)
+    )
+    channel: list[str] | None = Field(
+        None, description="Repeat or comma-separate.", json_schema_extra=_enum_items(ChannelName)
+    )
     queue_id: QueryId | None = None
     team_id: QueryId | None = None
     assignee_id: AssigneeFilter | None = Field(None, description='A technician\'s id, "me" or "none".')
@@ -364,6 +359,24 @@ class TicketFilters(PageParams):
     created_before: When | None = Field(None, description="ISO 8601, exclusive.")
     updated_after: When | None = None
     ordering: TicketOrdering = "-id"
+
+    @field_validator("status", "priority", "ticket_type", "channel", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+    @field_validator("status", "priority", "ticket_type", "channel")
+    @classmethod
+    def _known(cls, values: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if values is None:
+            return None
+        allowed = MULTI_FILTERS[str(info.field_name)]
+        if len(values) > 20:
+            raise ValueError("At most 20 values.")
+        for value in values:
+            if value not in allowed:
+                raise ValueError(f"{value[:40]!r} is not one of: {', '.join(allowed)}.")
+        return values
 
 
 class TicketCreate(InputSchema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from .charsets import clean_line
 from .model import AuthResults
 
 _COMMENT = re.compile(r"\([^()]*\)")
@@ -29,7 +30,7 @@ def _domain(value: str | None) -> str | None:
 
 
 def parse_authentication_results(value: str) -> AuthResults:
-    segments = _strip_comments(value).split(";")
+    segments = _strip_comments(clean_line(value, limit=10_000)).split(";")
     authserv = segments[0].split()
     spf = dkim = dmarc = header_from = spf_domain = None
     dkim_passed: list[str] = []

@@ -16,6 +16,7 @@ from .model import ParsedAttachment, SkippedAttachment
 MAX_DEPTH = 25
 MAX_PARTS = 1000
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+_CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 _EXTENSIONS = {
     "message/rfc822": ".eml",
     "message/delivery-status": ".txt",
@@ -153,8 +154,13 @@ def extract_body(message: Message, *, max_attachment_bytes: int, max_attachments
     return body
 
 
+def _content_type(part: Message) -> str:
+    ctype = clean_line(part.get_content_type(), limit=200).lower()
+    return ctype if _CONTENT_TYPE.match(ctype) else "application/octet-stream"
+
+
 def _take_part(part: Message, index: int, body: Body, max_bytes: int, max_count: int) -> None:
-    ctype = part.get_content_type()
+    ctype = _content_type(part)
     disposition = part.get_content_disposition()
     filename = _filename(part)
     if disposition != "attachment" and not filename:

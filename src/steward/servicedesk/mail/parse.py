@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Collection
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
+from typing import Any
 
 from .auth import authentication_from_headers
 from .auto import auto_reason, extract_bounce, is_delivery_report, is_null_sender, loop_hint
@@ -108,7 +110,7 @@ def _parse(
         mail.ok = False
         mail.errors.append("not an e-mail: no mail headers found")
         mail.text = clean_text(decode_bytes(raw[:MAX_TEXT_CHARS], None)[0])
-        return mail
+        return _storable(mail)
 
     _read_headers(mail, headers, envelope_from, trusted_authserv_ids)
     try:
@@ -128,7 +130,25 @@ def _parse(
         mail.errors.append(f"delivery report unreadable ({type(exc).__name__})")
     if mail.is_bounce and not mail.is_auto:
         mail.is_auto, mail.auto_reason = True, "delivery status notification"
-    return mail
+    return _storable(mail)
+
+
+_MULTI_LINE_FIELDS = {"text", "reply_text", "html_sanitized"}
+
+
+def _storable(value: Any, field_name: str = "") -> Any:
+    """Every string of the result cleaned once more: whatever path a value took, it
+    ends up storable (no NUL for PostgreSQL, no surrogates for JSON)."""
+    if isinstance(value, str):
+        return clean_text(value) if field_name in _MULTI_LINE_FIELDS else clean_line(value, limit=100_000)
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_storable(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _storable(getattr(value, f.name), f.name) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    return value
 
 
 def _return_path(header: str | None, envelope_from: str | None) -> str | None:

@@ -334,7 +334,7 @@ def _parse_warning(data: Mapping[str, Any]) -> tuple[int | None, int | None]:
     if value is None:
         return None, None
     text = str(value).strip()
-    if isinstance(value, bool) or not re.fullmatch(r"\d{1,2}%?", text):
+    if isinstance(value, bool) or not re.fullmatch(r"\d{1,3}%?", text):
         raise SlaConfigError(f"warn_at: {value!r} is not a percentage of the target such as '80%'")
     percent = int(text.rstrip("%"))
     if not 1 <= percent <= 99:

@@ -418,6 +418,7 @@ def _edit_page(request: HttpRequest, ticket: Ticket, form: TicketEditForm) -> Ht
             "ticket": ticket,
             "form": form,
             "matrix": priority_matrix_json(),
+            "in_panel": is_htmx(request),
             "breadcrumbs": [("Tickets", reverse("ticket_list")), (ticket.reference, detail_url(ticket))],
         },
     )

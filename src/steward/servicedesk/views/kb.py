@@ -192,6 +192,12 @@ class ArticleForm(forms.Form):
         field: Any = self.fields["client"]
         field.choices = choices
 
+    def clean_body(self) -> str:
+        body = str(self.cleaned_data.get("body") or "")
+        if not body.strip():
+            raise ValidationError("This field is required.")
+        return body
+
     def service_data(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {

@@ -344,7 +344,6 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             }
         )
     context["saved_views"] = saved
-    context["save_view_form"] = SaveViewForm(initial={"query": urlencode(query)})
     return render_list(request, "servicedesk/tickets/list.html", "servicedesk/tickets/_table.html", context)
 
 
