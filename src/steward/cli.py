@@ -34,6 +34,8 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="Inspect and verify the audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+sla_app = typer.Typer(help="Try SLA policies and calendars without a database.", no_args_is_help=True)
+app.add_typer(sla_app, name="sla")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -578,6 +580,43 @@ def audit_tail(
             str(entry.client_id or "—"),
         )
     out.print(table)
+
+
+# --- SLA ----------------------------------------------------------------------------------
+
+
+@sla_app.command("simulate")
+def sla_simulate(
+    calendar: str = typer.Option(..., "--calendar", "-c", help="Calendar, YAML file."),
+    sla: str = typer.Option(..., "--sla", "-s", help="SLA policy, YAML file."),
+    events: str = typer.Option(..., "--events", "-e", help="Ticket event log, JSON lines."),
+    now: str = typer.Option(
+        "", "--now", help="As of this time (ISO 8601 with offset, e.g. 2026-03-31T12:00:00Z); default: now."
+    ),
+) -> None:
+    """Compute a ticket's SLA targets from files, with the service desk's engine, as JSON."""
+    import json
+
+    from steward.servicedesk import sla as engine
+    from steward.servicedesk.sla.loader import parse_instant
+
+    try:
+        business_calendar = engine.load_calendar_yaml(calendar)
+        policy = engine.load_policy_yaml(sla)
+        log = engine.load_events_jsonl(events)
+        moment = parse_instant(now, "--now") if now else dt.datetime.now(dt.UTC)
+        outcome = engine.compute(log, policy, business_calendar, moment)
+    except engine.SlaConfigError as exc:
+        # Bad input files are bad arguments: one line, exit status 2, no traceback.
+        err.print(Text.assemble(("Error: ", "bold red"), (str(exc), "red")), soft_wrap=True)
+        raise typer.Exit(2) from None
+    document = {
+        "sla": policy.name,
+        "calendar": business_calendar.name,
+        "timezone": business_calendar.timezone,
+        **outcome.to_dict(business_calendar.timezone),
+    }
+    typer.echo(json.dumps(document, indent=2))
 
 
 def main() -> None:

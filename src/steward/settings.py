@@ -201,3 +201,8 @@ STEWARD_INGEST_WAIT_SECONDS = config.env_int("STEWARD_INGEST_WAIT_SECONDS", 15)
 # Device state (revoked? quarantined? interval, want_inventory) cached per process is
 # re-read after this many seconds: revocation and quarantine take effect within it.
 STEWARD_AGENT_AUTH_CACHE_SECONDS = config.env_int("STEWARD_AGENT_AUTH_CACHE_SECONDS", 5)
+
+# --- service desk ---
+SERVICEDESK_MAX_ATTACHMENT_BYTES = config.env_int("STEWARD_MAX_ATTACHMENT_MB", 25) * 1024 * 1024
+SERVICEDESK_MAX_ATTACHMENTS = config.env_int("STEWARD_MAX_ATTACHMENTS", 20)
+SERVICEDESK_MAX_MESSAGE_BYTES = config.env_int("STEWARD_MAX_MAIL_MB", 50) * 1024 * 1024

@@ -305,8 +305,9 @@ def _read_body(request: HttpRequest, schema: type[S], *, files: bool = True) -> 
             raise RequestValidationError(
                 [
                     {
-                        "loc": ("body", "payload"),
-                        "type": "payload",
+                        # ("body", "payload") is the parameter; the third part names the part.
+                        "loc": ("body", "payload", "payload"),
+                        "type": "missing_part",
                         "msg": "Send the JSON document in a part named 'payload'.",
                     }
                 ]
@@ -858,7 +859,7 @@ def add_attachments(request: HttpRequest, ticket_id: int = TICKET_ID) -> Any:
     data, files = _multipart(request)
     if data is not None:
         raise RequestValidationError(
-            [{"loc": ("body", "payload"), "type": "extra_forbidden", "msg": "Unknown part."}]
+            [{"loc": ("body", "payload", "payload"), "type": "extra_forbidden", "msg": "Unknown part."}]
         )
     if not files:
         raise ValidationError({"files": "Attach at least one file."})

@@ -45,7 +45,7 @@ urlpatterns = [
         "ticket_create",
         "create",
         methods=GET_POST,
-        create_fields={"client": "core.client", "site": "core.site", "devices": "devices.device"},
+        create_fields={"client": "core.client", "site": "core.site"},
     ),
     route("tickets/views/save/", tickets.ticket_view_save, "ticket_view_save", "self", methods=POST),
     route(

@@ -216,6 +216,7 @@ def test_list_query_count_does_not_grow_with_the_page(world, api_as):
             assert api.get("/tickets", {"limit": 100}).status_code == 200
         return len(captured.captured_queries)
 
+    queries()  # the first call also records the token's use
     few = queries()
     for number in range(12):
         open_as(world, None, subject=f"Ticket {number}", tags=["one", f"t{number}"], assignee_id=None)

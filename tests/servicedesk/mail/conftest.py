@@ -88,7 +88,7 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
         )
     )
     # Dovecot's config reader may run as another user when we are root.
-    os.chmod(directory, 0o755)
+    os.chmod(directory, 0o755)  # noqa: S103 - a throwaway test directory
     os.chmod(files.cert, 0o644)
     os.chmod(files.key, 0o644)
     return files
@@ -122,7 +122,7 @@ class Dovecot:
     def flags(self, folder: str = "INBOX") -> dict[int, set[str]]:
         conn = self.client()
         conn.select(folder, readonly=True)
-        status, data = conn.uid("FETCH", "1:*", "(FLAGS)")
+        _, data = conn.uid("FETCH", "1:*", "(FLAGS)")
         result: dict[int, set[str]] = {}
         for line in data:
             if not isinstance(line, bytes):
@@ -251,13 +251,13 @@ def dovecot_server(tls_files: TlsFiles) -> Iterator[DovecotServer]:
     # Not pytest's tmp_path: its parents are mode 0700 and Dovecot's mail process runs
     # as another user when we are root.
     base = Path(tempfile.mkdtemp(prefix="steward-dovecot-"))
-    os.chmod(base, 0o755)
+    os.chmod(base, 0o755)  # noqa: S103 - a throwaway test directory
     uid, gid, _ = _mail_owner()
     for sub in ("run", "state", "mail"):
         (base / sub).mkdir()
     os.chown(base / "mail", uid, gid)
     # All accounts up front: Dovecot notices passwd-file changes only by modification time.
-    (base / "users").write_text("".join("%s:%s\n" % _account(n) for n in range(1, ACCOUNTS + 1)))
+    (base / "users").write_text("".join("{}:{}\n".format(*_account(n)) for n in range(1, ACCOUNTS + 1)))
     log = base / "dovecot.log"
     proc: subprocess.Popen[bytes] | None = None
     try:

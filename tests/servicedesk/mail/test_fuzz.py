@@ -72,7 +72,12 @@ def test_truncated_samples(raw: bytes, keep: float) -> None:
 @FUZZ
 @given(st.text(max_size=2000))
 def test_text_helpers_never_raise(text: str) -> None:
-    for result in (html_to_text(text), html_to_text(text, skip_quotes=True), sanitize_html(text), strip_reply(text)):
+    for result in (
+        html_to_text(text),
+        html_to_text(text, skip_quotes=True),
+        sanitize_html(text),
+        strip_reply(text),
+    ):
         result.encode("utf-8")
     if clean_text(text).strip():
         assert strip_reply(text).strip()  # never empty when there is text

@@ -10,7 +10,6 @@ from steward.servicedesk.mail.imap import ImapMailbox, encode_mailbox_name
 from .conftest import Dovecot, free_port, sample
 
 
-
 def mailbox(server: Dovecot, **options: object) -> ImapMailbox:
     defaults: dict[str, object] = {
         "host": server.host,
@@ -92,13 +91,13 @@ def test_already_seen_messages_are_not_fetched(dovecot: Dovecot) -> None:
 def test_processed_messages_move_to_the_processed_folder(dovecot: Dovecot) -> None:
     dovecot.append(sample("plain.eml"))
     failing = dovecot.append(sample("gmail_reply.eml"))
-    box = mailbox(dovecot, processed_folder="Erledigt & Fertig – Steward")
+    box = mailbox(dovecot, processed_folder="Erledigt & Fertig \u2013 Steward")
 
     report = box.fetch(lambda uid, raw: uid != failing)
 
     assert len(report.processed) == 1
     assert list(dovecot.flags("INBOX")) == [failing]  # only the failed one stays
-    moved = dovecot.flags(encode_mailbox_name("Erledigt & Fertig – Steward"))
+    moved = dovecot.flags(encode_mailbox_name("Erledigt & Fertig \u2013 Steward"))
     assert list(moved.values()) == [{"\\Seen"}]
 
 
@@ -141,7 +140,7 @@ def test_starttls(dovecot: Dovecot) -> None:
 
 def test_untrusted_certificate_is_refused(dovecot: Dovecot) -> None:
     box = mailbox(dovecot, port=dovecot.ssl_port, security="ssl")  # system CAs only
-    with pytest.raises(MailTransportError, match="IMAP connection to 127.0.0.1"):
+    with pytest.raises(MailTransportError, match=r"IMAP connection to 127\.0\.0\.1"):
         box.fetch(lambda uid, raw: True)
 
 

@@ -167,7 +167,9 @@ def test_unreachable_server_and_failed_login_never_show_the_password(settings: S
     assert caught.value.__cause__ is None
 
 
-def test_login_against_a_server_without_auth_fails_cleanly(smtp_settings: Store, settings: SettingsWrapper) -> None:
+def test_login_against_a_server_without_auth_fails_cleanly(
+    smtp_settings: Store, settings: SettingsWrapper
+) -> None:
     settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = "mailer", "Sup3r-Secret-SMTP"
     with pytest.raises(SendError) as caught:
         send_message(reply())

@@ -65,7 +65,11 @@ def test_nesting_beyond_the_stdlib_parser_falls_back_to_the_headers() -> None:
 
 def test_thousands_of_parts_are_capped() -> None:
     parts = b"".join(b"--P\nContent-Type: text/plain\n\npart %d\n" % i for i in range(3000))
-    raw = b'From: a@alpha.example\nSubject: many\nContent-Type: multipart/mixed; boundary="P"\n\n' + parts + b"--P--\n"
+    raw = (
+        b'From: a@alpha.example\nSubject: many\nContent-Type: multipart/mixed; boundary="P"\n\n'
+        + parts
+        + b"--P--\n"
+    )
     mail = parse_message(raw)
     assert any("more than 1000 MIME parts" in e for e in mail.errors)
     assert mail.text.startswith("part 0\n\npart 1")
@@ -88,11 +92,16 @@ def test_nul_and_control_characters_never_reach_the_result() -> None:
 def test_envelope_sender_overrides_return_path() -> None:
     null = parse_message(sample("plain.eml"), envelope_from="<>")
     assert null.return_path == "" and null.is_bounce and null.is_auto
-    assert parse_message(sample("plain.eml"), envelope_from="Alice@Alpha.example").return_path == "alice@alpha.example"
+    assert (
+        parse_message(sample("plain.eml"), envelope_from="Alice@Alpha.example").return_path
+        == "alice@alpha.example"
+    )
 
 
 def test_many_received_headers_mean_a_mail_loop() -> None:
-    hops = b"".join(b"Received: from hop%d by hop%d; Tue, 5 Mar 2024 10:00:00 +0000\n" % (i, i + 1) for i in range(40))
+    hops = b"".join(
+        b"Received: from hop%d by hop%d; Tue, 5 Mar 2024 10:00:00 +0000\n" % (i, i + 1) for i in range(40)
+    )
     mail = parse_message(hops + sample("plain.eml"))
     assert mail.hop_count == 41
     assert mail.loop_hint == "41 Received headers (a mail loop between servers)"

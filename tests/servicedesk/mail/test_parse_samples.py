@@ -94,7 +94,10 @@ def test_multipart_alternative_uses_the_plain_part_for_text() -> None:
 
 def test_outlook_reply() -> None:
     mail = parse("outlook_reply.eml")
-    assert mail.reply_text == "It works again, thank you! You can close the ticket.\n\nAlice Alpha\nOffice Manager | Alpha Dental"
+    assert (
+        mail.reply_text == "It works again, thank you! You can close the ticket.\n\n"
+        "Alice Alpha\nOffice Manager | Alpha Dental"
+    )
     assert "please switch the printer off" in mail.text  # the full text keeps the history
     assert ticket_refs_in_subject(mail.subject) == [1042]
     assert normalize_subject(mail.subject) == "Printer on the 2nd floor is jammed"
@@ -122,7 +125,8 @@ def test_german_reply_with_signature_and_latin1() -> None:
     assert normalize_subject(mail.subject) == "Drucker im Büro"
     assert mail.from_name == "Jürgen Müller"
     assert mail.reply_text == (
-        "Hallo,\n\nder Drucker druckt jetzt wieder, vielen Dank für die schnelle Hilfe!\n\nMit freundlichen Grüßen"
+        "Hallo,\n\nder Drucker druckt jetzt wieder, vielen Dank für die schnelle Hilfe!\n\n"
+        "Mit freundlichen Grüßen"
     )
 
 
@@ -163,7 +167,9 @@ def test_attachments_inline_images_and_unsafe_names() -> None:
     assert b"Original invoice mail" in by_name["attachment-7.eml"].payload
     html = mail.html_sanitized or ""
     assert 'src="cid:shot.png@01DA6F00"' in html
-    shown = replace_cid_urls(html, lambda cid: f"/attachments/{cid}?a=1&b=2" if cid == shot.content_id else None)
+    shown = replace_cid_urls(
+        html, lambda cid: f"/attachments/{cid}?a=1&b=2" if cid == shot.content_id else None
+    )
     assert 'src="/attachments/shot.png@01DA6F00?a=1&amp;b=2"' in shown
 
 
@@ -215,7 +221,7 @@ def test_unknown_and_lying_charsets() -> None:
     unknown = parse("unknown_charset.eml")
     assert unknown.subject == "Café machine broken"
     assert unknown.from_name == "Zoë"
-    assert unknown.text == "The café machine shows error E42 – please help."
+    assert unknown.text == "The café machine shows error E42 \u2013 please help."
     wrong = parse("wrong_charset.eml")
     assert wrong.text == "Die Tür klemmt."
     assert any("Windows-1252" in e for e in wrong.errors)
@@ -225,13 +231,17 @@ def test_unknown_and_lying_charsets() -> None:
 @pytest.mark.parametrize(
     ("name", "subject", "body"),
     [
-        ("raw_8bit_utf8.eml", "Grüße – Bildschirm defekt", "Der Bildschirm bleibt schwarz."),
+        ("raw_8bit_utf8.eml", "Grüße \u2013 Bildschirm defekt", "Der Bildschirm bleibt schwarz."),
         ("raw_8bit_latin1.eml", "Grüße aus Köln", "Schöne Grüße, die Maus ist kaputt."),
     ],
 )
 def test_raw_8bit_headers(name: str, subject: str, body: str) -> None:
     mail = parse(name)
-    assert (mail.subject, mail.from_name, mail.from_address) == (subject, "Jürgen Groß", "juergen@client.example")
+    assert (mail.subject, mail.from_name, mail.from_address) == (
+        subject,
+        "Jürgen Groß",
+        "juergen@client.example",
+    )
     assert mail.text == body
 
 
@@ -303,3 +313,9 @@ def test_not_an_email() -> None:
     assert not mail.ok
     assert mail.errors == ["not an e-mail: no mail headers found"]
     assert mail.from_address is None and mail.attachments == []
+
+
+def test_forwarded_mail_keeps_the_forwarded_content() -> None:
+    mail = parse("outlook_forward.eml")
+    assert mail.reply_text == mail.text
+    assert "Licence ABC-123 for 25 seats" in mail.reply_text

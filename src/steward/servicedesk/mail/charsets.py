@@ -71,10 +71,11 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
             pass
         if codec == "utf-8":
             # The classic mislabel: Windows-1252 text sent as UTF-8.
+            problem = f"text declared as {label!r} was not; decoded as Windows-1252"
             try:
-                return data.decode("cp1252"), f"text declared as {label!r} was not; decoded as Windows-1252"
+                return data.decode("cp1252"), problem
             except UnicodeDecodeError:
-                pass
+                return data.decode("latin-1"), problem
         try:
             return data.decode(codec, "replace"), f"invalid {label!r} bytes were replaced"
         except Exception:

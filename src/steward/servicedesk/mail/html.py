@@ -131,11 +131,11 @@ class _TextBuilder(HTMLParser):
             self.parts.append("\n" * (count - have))
         self.at_line_start = True
 
-    def emit(self, text: str) -> None:
+    def emit(self, text: str, *, keep_indent: bool = False) -> None:
         if not text:
             return
         if self.at_line_start:
-            if not self.pre:
+            if not self.pre and not keep_indent:
                 text = text.lstrip()
                 if not text:
                     return
@@ -173,7 +173,7 @@ class _TextBuilder(HTMLParser):
             return
         attributes = dict(attrs)
         if tag in _BLOCK:
-            self.newline(2 if tag in _PARAGRAPH else 1)
+            self.newline(1 if tag not in _PARAGRAPH or (tag in {"ul", "ol"} and self.lists) else 2)
         if tag == "br":
             self.parts.append("\n")
             self.at_line_start = True
@@ -187,10 +187,10 @@ class _TextBuilder(HTMLParser):
         elif tag == "li":
             indent = "  " * max(len(self.lists) - 1, 0)
             if self.lists and self.lists[-1][0] == 1:
-                self.emit(f"{indent}{self.lists[-1][1]}. ")
+                self.emit(f"{indent}{self.lists[-1][1]}. ", keep_indent=True)
                 self.lists[-1][1] += 1
             else:
-                self.emit(f"{indent}- ")
+                self.emit(f"{indent}- ", keep_indent=True)
         elif tag in {"td", "th"} and not self.at_line_start:
             self.emit("  ")
         elif tag == "img":
@@ -224,7 +224,7 @@ class _TextBuilder(HTMLParser):
         elif tag in {"ul", "ol"} and self.lists:
             self.lists.pop()
         if tag in _BLOCK:
-            self.newline(2 if tag in _PARAGRAPH else 1)
+            self.newline(1 if tag not in _PARAGRAPH or (tag in {"ul", "ol"} and self.lists) else 2)
 
     def handle_data(self, data: str) -> None:
         if self.stopped or self.skip_tag is not None:

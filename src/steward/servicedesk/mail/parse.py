@@ -18,6 +18,7 @@ from .html import html_to_text, sanitize_html
 from .mime import extract_body, iter_leaves
 from .model import ParsedMail
 from .quotes import strip_reply, strip_reply_html
+from .threading import is_forward
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_ATTACHMENTS = 50
@@ -226,3 +227,6 @@ def _read_body(mail: ParsedMail, message: Message, max_attachment_bytes: int, ma
     elif html is not None:
         mail.text = html_to_text(html)
         mail.reply_text = strip_reply_html(html)
+    if is_forward(mail.subject):
+        # What looks like quoted history in a forward is the content being forwarded.
+        mail.reply_text = mail.text

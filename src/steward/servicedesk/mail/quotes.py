@@ -25,6 +25,12 @@ _ORIGINAL_MESSAGE = re.compile(
     r"|oorspronkelijk bericht|originalmeddelande|messaggio originale|mensaje original)\s*-{2,}\s*$",
     re.IGNORECASE,
 )
+_FORWARDED = re.compile(
+    r"^\s*(?:-{2,}\s*(?:forwarded message|weitergeleitete nachricht|message transféré|doorgestuurd bericht"
+    r"|mensaje reenviado|messaggio inoltrato)\s*-{2,}|begin forwarded message:|anfang der weitergeleiteten"
+    r" nachricht:)\s*$",
+    re.IGNORECASE,
+)
 _LABEL = re.compile(r"^\s*\*?\s*([^\W\d_]+(?: [^\W\d_]+)?)\s*\*?\s*:", re.UNICODE)
 _FROM = {"from", "von", "de", "van", "från", "fra", "da", "od", "от"}
 _HEADER_LABELS = {
@@ -84,6 +90,8 @@ def _cut_history(lines: list[str]) -> tuple[list[str], set[int]]:
     index = 0
     while index < len(lines):
         line = lines[index]
+        if _FORWARDED.match(line):
+            break  # a forwarded mail is content, not history
         if _ORIGINAL_MESSAGE.match(line) or _is_header_block(lines, index):
             return lines[:index], attribution_lines
         span = _attribution_span(lines, index)

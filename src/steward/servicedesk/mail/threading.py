@@ -19,6 +19,15 @@ _PREFIX = re.compile(
 )
 
 
+_FORWARD_PREFIX = re.compile(r"^(?:fw|fwd|wg|tr|rv|enc|doorst)\b", re.IGNORECASE)
+
+
+def is_forward(subject: str) -> bool:
+    """Does the subject say the mail forwards another one ("Fwd:", "WG:", "TR:", …)?"""
+    prefix, _ = split_prefixes(subject)
+    return any(_FORWARD_PREFIX.match(word) for word in prefix.split())
+
+
 def format_ticket_tag(number: int) -> str:
     return f"[{TAG_PREFIX}-{number}]"
 
