@@ -36,6 +36,8 @@ audit_app = typer.Typer(help="Inspect and verify the audit trail.", no_args_is_h
 app.add_typer(audit_app, name="audit")
 sla_app = typer.Typer(help="Try SLA policies and calendars without a database.", no_args_is_help=True)
 app.add_typer(sla_app, name="sla")
+mail_app = typer.Typer(help="Receive support mail: IMAP polling and the SMTP listener.", no_args_is_help=True)
+app.add_typer(mail_app, name="mail")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -617,6 +619,69 @@ def sla_simulate(
         **outcome.to_dict(business_calendar.timezone),
     }
     typer.echo(json.dumps(document, indent=2))
+
+
+# --- mail ---------------------------------------------------------------------------------
+
+
+@mail_app.command("poll")
+def mail_poll() -> None:
+    """Fetch new mail of every enabled IMAP mailbox once (the worker does this every minute)."""
+    setup_django()
+    from steward.servicedesk.models import Mailbox
+    from steward.servicedesk.services import mail_in
+
+    _require_migrated()
+    failures = 0
+    mailboxes = list(Mailbox.objects.filter(enabled=True).exclude(imap_host=""))
+    if not mailboxes:
+        out.print("No mailbox with an IMAP server is configured.")
+        return
+    for mailbox in mailboxes:
+        try:
+            count = mail_in.poll_mailbox(mailbox)
+        except Exception as exc:  # one mailbox failing must not hide the others
+            failures += 1
+            err.print(f"[red]✗[/red] {mailbox.address}: {exc}")
+        else:
+            out.print(f"[green]✓[/green] {mailbox.address}: {count} new message(s)")
+    if failures:
+        raise typer.Exit(1)
+
+
+@mail_app.command("listen")
+def mail_listen(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(2525, help="TCP port (25 needs root; put it behind your MTA)."),
+) -> None:
+    """Accept support mail over SMTP for the configured mailbox addresses."""
+    setup_django()
+    from django.conf import settings
+
+    from steward.servicedesk.mail.smtp_listener import build_inbound_server
+    from steward.servicedesk.services import mail_in
+
+    _require_migrated()
+    try:
+        server = build_inbound_server(
+            host, port, mail_in.receive_smtp, settings.SERVICEDESK_MAX_MESSAGE_BYTES
+        )
+        server.start()
+    except OSError as exc:
+        fail(f"Cannot listen on {host}:{port}: {exc.strerror or exc}")
+    out.print(f"Receiving support mail on smtp://{host}:{port} (Ctrl+C stops).")
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        out.print("Stopped.")
+    finally:
+        server.stop()
 
 
 def main() -> None:

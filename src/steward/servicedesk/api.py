@@ -270,8 +270,9 @@ def _uploads(files: list[Any]) -> list[Upload]:
     return uploads
 
 
-def _multipart(request: HttpRequest) -> tuple[Any, list[Any]]:
-    """(the parsed "payload" part or None, the "files" parts) of a multipart body."""
+def _multipart(request: HttpRequest, *, payload: bool = True) -> tuple[Any, list[Any]]:
+    """(the parsed "payload" part or None, the "files" parts) of a multipart body; any other
+    part is refused (without ``payload``, a "payload" part too)."""
     try:
         fields = request.POST
         files = request.FILES
@@ -279,7 +280,8 @@ def _multipart(request: HttpRequest) -> tuple[Any, list[Any]]:
         raise HttpError(413, "The request's form fields are too large.") from None
     except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent, SuspiciousOperation):
         raise HttpError(400, "The multipart body could not be read.") from None
-    unknown = sorted((set(fields) - {"payload", "csrfmiddlewaretoken"}) | (set(files) - {"files"}))
+    known = {"payload", "csrfmiddlewaretoken"} if payload else {"csrfmiddlewaretoken"}
+    unknown = sorted((set(fields) - known) | (set(files) - {"files"}))
     if unknown:
         raise RequestValidationError(
             [
@@ -856,11 +858,7 @@ def add_attachments(request: HttpRequest, ticket_id: int = TICKET_ID) -> Any:
     refused, as are files over the size limit (25 MB unless configured)."""
     if request.content_type != "multipart/form-data":
         raise HttpError(415, "Send multipart/form-data with the files in parts named 'files'.")
-    data, files = _multipart(request)
-    if data is not None:
-        raise RequestValidationError(
-            [{"loc": ("body", "payload", "payload"), "type": "extra_forbidden", "msg": "Unknown part."}]
-        )
+    _, files = _multipart(request, payload=False)
     if not files:
         raise ValidationError({"files": "Attach at least one file."})
     uploads = _uploads(files)

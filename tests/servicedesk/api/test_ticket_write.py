@@ -234,7 +234,7 @@ def test_multipart_mistakes(world, api_as):
     assert "payload" in broken.json()["detail"]
     stray = upload(api, "/tickets", payload={"subject": "x", "body": "y"}, extra={"subject": "x"})
     assert stray.status_code == 422
-    assert error_fields(stray) == {"subject": "Unknown part."}
+    assert error_fields(stray) == {"subject": "Unknown field."}
     invalid = upload(api, "/tickets", payload={"subject": "s" * 300, "body": "y"}, files=files)
     assert invalid.status_code == 422
     assert "subject" in error_fields(invalid)

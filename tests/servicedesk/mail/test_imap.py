@@ -10,6 +10,17 @@ from steward.servicedesk.mail.imap import ImapMailbox, encode_mailbox_name
 from .conftest import Dovecot, free_port, sample
 
 
+class Recorder:
+    """A handler that persists (records) every message it gets."""
+
+    def __init__(self) -> None:
+        self.uids: list[int] = []
+
+    def __call__(self, uid: int, raw: bytes) -> bool:
+        self.uids.append(uid)
+        return True
+
+
 def mailbox(server: Dovecot, **options: object) -> ImapMailbox:
     defaults: dict[str, object] = {
         "host": server.host,
@@ -65,17 +76,17 @@ def test_handler_failure_leaves_the_message_unseen_for_the_next_poll(dovecot: Do
     assert "\\Seen" not in flags[raises] and "\\Seen" not in flags[refuses]
 
     # Once the database is back, the next poll gets exactly the two left behind.
-    retried: list[int] = []
-    report = mailbox(dovecot).fetch(lambda uid, raw: retried.append(uid) is None)
-    assert retried == [raises, refuses]
+    retried = Recorder()
+    report = mailbox(dovecot).fetch(retried)
+    assert retried.uids == [raises, refuses]
     assert all("\\Seen" in f for f in dovecot.flags().values())
 
 
 def test_limit_takes_the_oldest_first(dovecot: Dovecot) -> None:
     uids = [dovecot.append(sample("plain.eml")) for _ in range(3)]
-    handled: list[int] = []
-    report = mailbox(dovecot).fetch(lambda uid, raw: handled.append(uid) is None, limit=2)
-    assert handled == uids[:2]
+    handled = Recorder()
+    report = mailbox(dovecot).fetch(handled, limit=2)
+    assert handled.uids == uids[:2]
     assert report.seen == 2
     assert "\\Seen" not in dovecot.flags()[uids[2]]
 
@@ -83,9 +94,9 @@ def test_limit_takes_the_oldest_first(dovecot: Dovecot) -> None:
 def test_already_seen_messages_are_not_fetched(dovecot: Dovecot) -> None:
     dovecot.append(sample("plain.eml"), flags="(\\Seen)")
     unseen = dovecot.append(sample("gmail_reply.eml"))
-    handled: list[int] = []
-    mailbox(dovecot).fetch(lambda uid, raw: handled.append(uid) is None)
-    assert handled == [unseen]
+    handled = Recorder()
+    mailbox(dovecot).fetch(handled)
+    assert handled.uids == [unseen]
 
 
 def test_processed_messages_move_to_the_processed_folder(dovecot: Dovecot) -> None:
@@ -103,10 +114,10 @@ def test_processed_messages_move_to_the_processed_folder(dovecot: Dovecot) -> No
 
 def test_unusable_processed_folder_fails_before_any_message_is_handled(dovecot: Dovecot) -> None:
     uid = dovecot.append(sample("plain.eml"))
-    handled: list[int] = []
+    handled = Recorder()
     with pytest.raises(MailTransportError, match="processed folder 'a/b' cannot be created"):
-        mailbox(dovecot, processed_folder="a/b").fetch(lambda uid, raw: handled.append(uid) is None)
-    assert handled == []
+        mailbox(dovecot, processed_folder="a/b").fetch(handled)
+    assert handled.uids == []
     assert dovecot.flags() == {uid: set()}
 
 
@@ -115,13 +126,11 @@ def test_other_folder_and_oversized_messages(dovecot: Dovecot) -> None:
     assert conn.create("Support")[0] == "OK"
     small = dovecot.append(sample("plain.eml"), folder="Support")
     big = dovecot.append(sample("fifty_attachments.eml"), folder="Support")
-    handled: list[int] = []
+    handled = Recorder()
 
-    report = mailbox(dovecot, folder="Support", max_message_bytes=2000).fetch(
-        lambda uid, raw: handled.append(uid) is None
-    )
+    report = mailbox(dovecot, folder="Support", max_message_bytes=2000).fetch(handled)
 
-    assert handled == [small]
+    assert handled.uids == [small]
     assert [uid for uid, _ in report.oversized] == [big]
     assert "\\Seen" not in dovecot.flags("Support")[big]  # left for an operator, not lost
 

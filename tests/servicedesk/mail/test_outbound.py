@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import re
 from collections.abc import Iterator
+from email.headerregistry import AddressHeader
 from email.message import Message
 from email.policy import default
 
@@ -85,8 +86,10 @@ def test_reply_arrives_with_threading_headers_and_branding(smtp_settings: Store)
         "<18e0f.5a5a@desk.example>",
         "<AM0PR01MB1234.outlook@AM0PR01MB1234.eurprd01.prod.outlook.com>",
     ]
-    assert got["From"].addresses[0].display_name == "Alpha Dental IT-Support (Müller & Co)"
-    assert got["To"].addresses[0].display_name == "Alice Älpha"
+    sender, recipient = got["From"], got["To"]
+    assert isinstance(sender, AddressHeader) and isinstance(recipient, AddressHeader)
+    assert sender.addresses[0].display_name == "Alpha Dental IT-Support (Müller & Co)"
+    assert recipient.addresses[0].display_name == "Alice Älpha"
     assert str(got["Subject"]) == "Re: [T-1042] Drucker im Büro"
     assert got["X-Steward-Ticket"] == "1042"
     assert got["Auto-Submitted"] is None  # a technician's reply is no automatic mail
@@ -134,6 +137,7 @@ def test_bcc_recipients_get_the_mail_but_no_header(smtp_settings: Store) -> None
     [(_, rcpt_tos, raw)] = smtp_settings.mails
     assert rcpt_tos == ["alice@alpha.example", "audit@alpha.example"]
     assert b"audit@alpha.example" not in raw
+    assert message["Bcc"] == "audit@alpha.example"  # the caller's message is left as it was
 
 
 def test_refused_recipient_is_a_permanent_error_naming_the_message(smtp_settings: Store) -> None:

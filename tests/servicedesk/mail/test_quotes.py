@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from steward.servicedesk.mail import strip_reply, strip_reply_html
+from steward.servicedesk.mail.quotes import MAX_LINES
 
 
 @pytest.mark.parametrize(
@@ -113,3 +114,15 @@ def test_html_that_is_all_quote_falls_back_to_the_text() -> None:
 
 def test_unclosed_quote_container_does_not_swallow_everything() -> None:
     assert strip_reply_html('<div class="gmail_quote">old, never closed') == "old, never closed"
+
+
+def test_very_long_text_is_only_searched_near_the_top() -> None:
+    body = "".join(f"log line {i}\n" for i in range(MAX_LINES + 10))
+    # An attribution beyond the first MAX_LINES lines is not looked for: the text stays.
+    late = strip_reply("Here is the log:\n" + body + "\nOn Tue, Bob <b@x.example> wrote:\nno quote marks")
+    assert late.endswith(f"log line {MAX_LINES + 9}\n\nOn Tue, Bob <b@x.example> wrote:\nno quote marks")
+    # A huge quote under a short answer is still removed.
+    assert (
+        strip_reply("Thanks!\n\nOn Tue, Bob <b@x.example> wrote:\n" + "> old\n" * (MAX_LINES + 10))
+        == "Thanks!"
+    )

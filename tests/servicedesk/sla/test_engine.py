@@ -289,7 +289,11 @@ def test_priority_lowered_after_a_resolution_breach():
 
 def test_type_change_uses_the_override():
     sla = policy(overrides=[{"ticket_type": "service_request", "resolution": {"p3": "40h"}}])
-    events = [created(jan(MON, 9), "p3"), agent_reply(jan(MON, 9, 1)), type_change(jan(MON, 10), "service_request")]
+    events = [
+        created(jan(MON, 9), "p3"),
+        agent_reply(jan(MON, 9, 1)),
+        type_change(jan(MON, 10), "service_request"),
+    ]
     resolution = target(run(events, now=jan(MON, 12), sla=sla), "resolution")
     # 40 h from Mon 09:00 = Fri 17:00.
     assert (resolution.target_minutes, resolution.due_at) == (2400, jan(FRI, 17))
@@ -312,19 +316,27 @@ def test_sla_swapped_while_paused_keeps_the_paused_time_out():
     under_b = run(events, now=jan(THU, 12), sla=sla_b)
     resolution = target(under_b, "resolution")
     # 120 + Thu 09:00-12:00 (180) = 300 of 480 min: the 22 h of waiting are excluded.
-    assert (resolution.state, resolution.business_minutes_used, resolution.breached) == ("running", 300, False)
+    assert (resolution.state, resolution.business_minutes_used, resolution.breached) == (
+        "running",
+        300,
+        False,
+    )
     assert resolution.due_at == jan(THU, 15)  # 180 min left after 12:00
     # Had the waiting counted, 25 h would exceed B's 8 h: exactly the bug this prevents.
 
 
 def test_merge_cancels_open_targets():
     events = [created(jan(MON, 9), "p3"), agent_reply(jan(MON, 9, 20)), merged(jan(MON, 11))]
-    outcome = run(events + [status(jan(MON, 12), "resolved")], now=jan(FRI, 9))
+    outcome = run([*events, status(jan(MON, 12), "resolved")], now=jan(FRI, 9))
     assert outcome.merged and not outcome.breached
     first, update, resolution = outcome.targets
     assert first.state == "met"
     assert (update.state, update.business_minutes_used) == ("cancelled", 100)  # 09:20-11:00
-    assert (resolution.state, resolution.business_minutes_used, resolution.breached) == ("cancelled", 120, False)
+    assert (resolution.state, resolution.business_minutes_used, resolution.breached) == (
+        "cancelled",
+        120,
+        False,
+    )
     assert resolution.met_at is None  # the resolve after the merge is ignored
     assert outcome.next_deadline is None
     # "merged" as a status works the same way.
@@ -406,9 +418,11 @@ def test_degenerate_logs():
     assert [t.state for t in no_creation.targets] == ["not_applicable"] * 3
     future = run([created(jan(TUE, 9), "p3")], now=jan(MON, 9))
     assert future.created_at is None
-    no_target = run([created(jan(MON, 9), "p3")], now=jan(MON, 10), sla=parse_policy(
-        {"name": "Resolution only", "targets": {"resolution": {"p3": "16h"}}}
-    ))
+    no_target = run(
+        [created(jan(MON, 9), "p3")],
+        now=jan(MON, 10),
+        sla=parse_policy({"name": "Resolution only", "targets": {"resolution": {"p3": "16h"}}}),
+    )
     assert [t.state for t in no_target.targets] == ["not_applicable", "not_applicable", "running"]
 
 

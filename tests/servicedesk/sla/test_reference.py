@@ -162,8 +162,15 @@ STATUSES = ["open", "in_progress", "waiting_on_customer", "resolved", "closed"]
 @st.composite
 def logs(draw):
     start = int(utc(2026, 3, 25).timestamp()) + draw(st.integers(0, 3 * 24 * 60)) * 60  # spans DST
-    events = [TicketEvent(dt.datetime.fromtimestamp(start, dt.UTC), "created", "new", draw(
-        st.sampled_from(["p1", "p2", "p3", "p4"])), "incident")]
+    events = [
+        TicketEvent(
+            dt.datetime.fromtimestamp(start, dt.UTC),
+            "created",
+            "new",
+            draw(st.sampled_from(["p1", "p2", "p3", "p4"])),
+            "incident",
+        )
+    ]
     for _ in range(draw(st.integers(0, 8))):
         at = dt.datetime.fromtimestamp(start + draw(MINUTE_TIMES), dt.UTC)
         kind = draw(st.sampled_from(["status", "status", "agent_reply", "priority", "merged"]))

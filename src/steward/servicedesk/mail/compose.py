@@ -13,8 +13,8 @@ from email.policy import SMTP, Policy
 from email.utils import format_datetime
 
 from .charsets import clean_line
-from .headers import _valid_domain, message_ids, normalize_address
-from .threading import _TAG, format_ticket_tag, split_prefixes
+from .headers import message_ids, normalize_address, valid_domain
+from .threading import TAG_PATTERN, format_ticket_tag, split_prefixes
 
 AddressLike = str | tuple[str, str]  # "a@b.example" or ("Display Name", "a@b.example")
 
@@ -61,7 +61,7 @@ POLICY = SMTP.clone(header_factory=_REGISTRY, cte_type="7bit")
 def make_message_id(domain: str) -> str:
     """A new, globally unique ``<…@domain>``."""
     domain = domain.strip().lower()
-    if not _valid_domain(domain):
+    if not valid_domain(domain):
         raise ValueError(f"{domain!r} is not a domain name for Message-IDs")
     return f"<{int(time.time() * 1000):x}.{secrets.token_hex(10)}@{domain}>"
 
@@ -70,7 +70,7 @@ def tag_subject(subject: str, ticket_number: int) -> str:
     """The subject with ``[T-<n>]`` exactly once, after any Re:/Fwd: prefixes."""
     tag = format_ticket_tag(ticket_number)
     prefix, rest = split_prefixes(clean_line(subject, limit=900))
-    rest = _TAG.sub(lambda m: "" if int(m.group(1)) == ticket_number else m.group(0), rest)
+    rest = TAG_PATTERN.sub(lambda m: "" if int(m.group(1)) == ticket_number else m.group(0), rest)
     return f"{prefix}{tag} {' '.join(rest.split())}".strip()
 
 

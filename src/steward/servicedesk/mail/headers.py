@@ -115,7 +115,7 @@ class HeaderView:
         return len(self._items)
 
 
-def _valid_domain(domain: str) -> bool:
+def valid_domain(domain: str) -> bool:
     labels = domain.split(".")
     if not domain or len(domain) > 253:
         return False
@@ -136,7 +136,7 @@ def normalize_address(address: str) -> str | None:
         return None
     if any(ord(ch) < 32 for ch in local) or local.startswith(".") or local.endswith("."):
         return None
-    if not _valid_domain(domain):
+    if not valid_domain(domain):
         return None
     return f"{local}@{domain}"
 

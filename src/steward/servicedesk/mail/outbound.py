@@ -37,7 +37,10 @@ class _WireMessage(StdlibEmailMessage):
 
 def _on_the_wire(message: StdlibEmailMessage) -> _WireMessage:
     wire = _WireMessage.__new__(_WireMessage)
-    wire.__dict__.update(message.__dict__)  # a view: headers and parts are shared, not copied
+    wire.__dict__.update(message.__dict__)  # a view: parts are shared, not copied
+    # Bcc recipients are in the envelope only; the header must never reach anyone.
+    # (Deleting rebinds the view's header list, the caller's message keeps its own.)
+    del wire["Bcc"]
     return wire
 
 
@@ -59,8 +62,6 @@ class PreparedEmail(DjangoEmailMessage):
             sender = senders[0] if senders else ""
         super().__init__(subject=str(message.get("Subject", "")), from_email=sender, to=recipients, bcc=bcc)
         self.prepared = message
-        if bcc:
-            del self.prepared["Bcc"]  # Bcc must never reach the other recipients
 
     def message(self, *, policy: Policy | None = None) -> StdlibEmailMessage:
         return _on_the_wire(self.prepared)

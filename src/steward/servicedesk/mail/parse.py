@@ -66,7 +66,7 @@ def _cap(text: str, errors: list[str], what: str) -> str:
 
 
 def parse_message(
-    raw: bytes,
+    raw: bytes | bytearray | memoryview,
     *,
     max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
     max_attachments: int = DEFAULT_MAX_ATTACHMENTS,

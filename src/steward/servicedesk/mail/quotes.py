@@ -47,26 +47,34 @@ _MOBILE_SIGNATURE = re.compile(
     re.IGNORECASE,
 )
 _QUOTED = re.compile(r"^\s*>")
+_ATTRIBUTION_START = re.compile(r"^\s*(?:on|am|le|op|el|il|den)\b", re.IGNORECASE)
+MAX_LINES = 20_000
 
 
 def _label(line: str) -> str | None:
+    if ":" not in line[:40]:
+        return None
     match = _LABEL.match(line)
     return match.group(1).lower() if match else None
 
 
-def _is_header_block(lines: list[str], index: int) -> bool:
+def _is_header_block(labels: list[str | None], index: int) -> bool:
     """Outlook's "From: … Sent: … To: … Subject: …" block starts at ``index``."""
-    if _label(lines[index]) not in _FROM:
+    if labels[index] not in _FROM:
         return False
-    labels = {_label(line) for line in lines[index + 1 : index + 8]}
-    return len(labels & _HEADER_LABELS) >= 2
+    return len(set(labels[index + 1 : index + 8]) & _HEADER_LABELS) >= 2
 
 
 def _attribution_span(lines: list[str], index: int) -> int:
     """How many lines (1 to 3) an "On … wrote:" line spans at ``index``; 0 if none."""
+    first = lines[index]
+    if not _ATTRIBUTION_START.match(first) and "@" not in " ".join(lines[index : index + 3]):
+        return 0  # cheap test first: long mails have many lines
     for span in (1, 2, 3):
         if index + span > len(lines) or not lines[index + span - 1].strip():
             return 0
+        if not lines[index + span - 1].rstrip().endswith(":"):
+            continue  # every attribution ends with a colon
         candidate = " ".join(line.strip() for line in lines[index : index + span])
         if len(candidate) <= 500 and any(p.match(candidate) for p in _ATTRIBUTIONS):
             return span
@@ -74,10 +82,20 @@ def _attribution_span(lines: list[str], index: int) -> int:
 
 
 def _next_text_line(lines: list[str], start: int) -> str | None:
-    for line in lines[start:]:
-        if line.strip():
-            return line
+    for index in range(start, min(len(lines), start + 50)):
+        if lines[index].strip():
+            return lines[index]
     return None
+
+
+def _marker(line: str) -> str | None:
+    """ "forwarded" or "original" for a forwarded/original-message separator line."""
+    head = line.lstrip()[:1]
+    if head not in {"-", "b", "B", "a", "A"}:
+        return None  # the cheap test first: long mails have many lines
+    if _FORWARDED.match(line):
+        return "forwarded"
+    return "original" if _ORIGINAL_MESSAGE.match(line) else None
 
 
 def _cut_history(lines: list[str]) -> tuple[list[str], set[int]]:
@@ -87,12 +105,13 @@ def _cut_history(lines: list[str]) -> tuple[list[str], set[int]]:
     ">" quote (they belong to that quote block).
     """
     attribution_lines: set[int] = set()
+    labels = [_label(line) for line in lines]
     index = 0
     while index < len(lines):
-        line = lines[index]
-        if _FORWARDED.match(line):
+        marker = _marker(lines[index])
+        if marker == "forwarded":
             break  # a forwarded mail is content, not history
-        if _ORIGINAL_MESSAGE.match(line) or _is_header_block(lines, index):
+        if marker == "original" or _is_header_block(labels, index):
             return lines[:index], attribution_lines
         span = _attribution_span(lines, index)
         if span:
@@ -144,15 +163,17 @@ def _drop_signature(lines: list[str]) -> list[str]:
         if lines[index] in {"-- ", "--"} and any(line.strip() for line in lines[:index]):
             lines = lines[:index]
             break
-    while lines and (not lines[-1].strip() or _MOBILE_SIGNATURE.match(lines[-1])):
-        lines = lines[:-1]
-    return lines
+    end = len(lines)
+    while end and (not lines[end - 1].strip() or _MOBILE_SIGNATURE.match(lines[end - 1])):
+        end -= 1
+    return lines[:end]
 
 
 def _trim(lines: list[str]) -> str:
-    while lines and _SEPARATOR.match(lines[-1]):
-        lines = lines[:-1]
-    return "\n".join(line.rstrip() for line in lines).strip("\n")
+    end = len(lines)
+    while end and _SEPARATOR.match(lines[end - 1]):
+        end -= 1
+    return "\n".join(line.rstrip() for line in lines[:end]).strip("\n")
 
 
 def strip_reply(text: str) -> str:
@@ -167,8 +188,12 @@ def strip_reply(text: str) -> str:
     everything looks quoted, the whole text is returned.
     """
     full = clean_text(text).strip("\n")
-    lines = [line.rstrip("\r") for line in full.split("\n")]
-    lines, attribution = _cut_history(lines)
+    lines = full.split("\n")
+    # History markers are looked for near the top only: no person writes more, and the
+    # work stays bounded for hostile input.
+    head, attribution = _cut_history(lines[:MAX_LINES])
+    if len(head) < MAX_LINES or len(lines) <= MAX_LINES:
+        lines = head
     lines = _drop_quote_blocks(lines, attribution)
     reply = _trim(_drop_signature(lines))
     return reply if reply.strip() else full.strip()

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from .model import ParsedMail
 
 TAG_PREFIX = "T"
-_TAG = re.compile(r"\[\s*T\s*-\s*(\d{1,12})\s*\]", re.IGNORECASE)
+TAG_PATTERN = re.compile(r"\[\s*T\s*-\s*(\d{1,12})\s*\]", re.IGNORECASE)
 # Reply/forward prefixes in the languages our clients write in, optionally counted
 # ("Re[2]:", "AW(3):"); the colon may be full-width (U+FF1A).
 _PREFIX = re.compile(
@@ -35,7 +35,7 @@ def format_ticket_tag(number: int) -> str:
 def ticket_refs_in_subject(subject: str) -> list[int]:
     """Ticket numbers tagged ``[T-1042]`` in a subject, first first, without duplicates."""
     found: list[int] = []
-    for match in _TAG.finditer(subject or ""):
+    for match in TAG_PATTERN.finditer(subject or ""):
         number = int(match.group(1))
         if number not in found:
             found.append(number)
@@ -59,7 +59,7 @@ def normalize_subject(subject: str) -> str:
     comparing subjects of one conversation."""
     rest = subject or ""
     while True:
-        stripped = _TAG.sub(" ", split_prefixes(rest)[1])
+        stripped = TAG_PATTERN.sub(" ", split_prefixes(rest)[1])
         stripped = " ".join(stripped.split())
         if stripped == rest:
             return stripped

@@ -434,19 +434,34 @@ def set_mailbox_password(mailbox: Mailbox, password: str) -> None:
 
 
 def mailbox_for_recipients(recipients: Iterable[str]) -> Mailbox | None:
+    """The mailbox a delivery is for: an exact address, else one in the same domain."""
     addresses = [address.lower() for address in recipients]
     if not addresses:
         return None
-    query = Q()
+    exact = Q()
     for address in addresses:
-        query |= Q(address__iexact=address)
-    return Mailbox.objects.filter(query, enabled=True).first()
+        exact |= Q(address__iexact=address)
+    mailbox = Mailbox.objects.filter(exact, enabled=True).first()
+    if mailbox is not None:
+        return mailbox
+    same_domain = Q()
+    for address in addresses:
+        same_domain |= Q(address__iendswith="@" + address.rpartition("@")[2])
+    return Mailbox.objects.filter(same_domain, enabled=True).order_by("pk").first()
+
+
+def mailbox_domains() -> list[str]:
+    """Domains the SMTP listener accepts mail for (others are refused with 550)."""
+    addresses = Mailbox.objects.filter(enabled=True).values_list("address", flat=True)
+    return sorted({address.rpartition("@")[2].lower() for address in addresses})
 
 
 def receive_smtp(mail_from: str, recipients: list[str], raw: bytes) -> bool:
-    """Handler of the SMTP listener: the mailbox is the recipient address."""
+    """Handler of the SMTP listener. Mail for an unknown address of one of our domains is
+    still received (it is mapped by its sender, or lands in review), never bounced."""
     mailbox = mailbox_for_recipients(recipients)
     if mailbox is None:
         raise LookupError("no mailbox for " + ", ".join(recipients))
-    receive(raw, provider_id=mailbox.provider_id, mailbox=mailbox, envelope_from=mail_from)
+    exact = mailbox.address.lower() in {address.lower() for address in recipients}
+    receive(raw, provider_id=mailbox.provider_id, mailbox=mailbox if exact else None, envelope_from=mail_from)
     return True

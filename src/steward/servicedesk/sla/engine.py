@@ -27,6 +27,14 @@ change. Nothing is stored between calls. The rules:
   kept. When the time used already reaches the new target, the target is due at the change
   (and breached from then on unless completed at that very instant). Targets already met
   keep the target they were met against.
+* **Warnings.** ``warn_at`` is when the time used reaches the policy's warn threshold
+  (``warn_at: 80%`` of the target, or ``warn_before: 30m`` before it), by the same rule as
+  ``due_at``. It is given for open targets only (past, or future while running; None while
+  paused before it); a completed or cancelled target has none. ``next_deadline`` is the
+  earliest ``warn_at``/``due_at`` of a running target at or after ``now``: when the
+  scheduler should recompute to raise a warning or a breach.
+* **Met targets** report the ``due_at`` they had when completed: when the time used would
+  have reached the target had the clock kept running.
 * **A breach is never undone** by a later change: lowering the priority after a breach
   moves the due time but the target stays breached (met_late once completed).
 * **SLA swap.** The policy applies to the ticket's whole life: recomputing with another
@@ -498,7 +506,7 @@ def compute(
     for result in results:
         if result.state == "running":
             for instant in (result.warn_ts, result.due_ts):
-                if instant is not None and instant > now_ts:
+                if instant is not None and instant >= now_ts:
                     next_deadline = instant if next_deadline is None else min(next_deadline, instant)
     return SlaOutcome(
         results,

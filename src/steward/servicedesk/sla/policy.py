@@ -1,4 +1,4 @@
-"""SLA policies: targets per metric, priority and ticket type, and which policy applies.
+"""SLA policies: targets per metric, priority and ticket type; the calendar rule.
 
 A policy holds, for each metric (first response, next update, resolution) and priority
 (p1-p4), a target in business minutes, optionally replaced per ticket type. Which statuses
@@ -8,12 +8,11 @@ policy too; the calendar is chosen by the service desk (see ``choose_calendar``)
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from steward.servicedesk.sla.errors import SlaConfigError
 
@@ -160,62 +159,14 @@ def _check_priority(priority: object, where: str) -> None:
         raise SlaConfigError(f"{where}: unknown priority {priority!r} (one of {', '.join(PRIORITIES)})")
 
 
-# --- which policy and which calendar apply ------------------------------------------------
+# --- which calendar applies ---------------------------------------------------------------
 
-SCOPES = ("contract", "site", "client", "provider")  # most specific first
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class SlaAssignment(Generic[T]):
-    """A policy made available to tickets by a contract, a site, a client or the provider.
-
-    ``ticket_types`` empty means every type; ``valid_from``/``valid_until`` (inclusive,
-    None = open-ended) bound the dates on which it applies (a contract's term); ``order``
-    breaks the last ties (e.g. the row id: lower wins).
-    """
-
-    ref: T
-    scope: str
-    ticket_types: frozenset[str] = frozenset()
-    valid_from: dt.date | None = None
-    valid_until: dt.date | None = None
-    order: int = 0
-
-    def __post_init__(self) -> None:
-        if self.scope not in SCOPES:
-            raise SlaConfigError(f"scope: {self.scope!r} is not one of {', '.join(SCOPES)}")
-
-    def applies(self, ticket_type: str, on: dt.date) -> bool:
-        return (
-            (not self.ticket_types or ticket_type in self.ticket_types)
-            and (self.valid_from is None or self.valid_from <= on)
-            and (self.valid_until is None or on <= self.valid_until)
-        )
-
-
-def choose_assignment(
-    candidates: Iterable[SlaAssignment[T]], ticket_type: str, on: dt.date
-) -> SlaAssignment[T] | None:
-    """The one policy a ticket gets when several could apply.
-
-    Among the assignments that apply to the ticket's type on ``on`` (its creation date):
-    the most specific scope wins (contract > site > client > provider); then one naming
-    the ticket type beats a catch-all; then the latest ``valid_from`` (the newest contract);
-    then the lowest ``order``. The result is deterministic whatever the input order.
-    """
-
-    def rank(candidate: SlaAssignment[T]) -> tuple[int, int, int, int]:
-        started = candidate.valid_from.toordinal() if candidate.valid_from else 0
-        return (SCOPES.index(candidate.scope), 0 if candidate.ticket_types else 1, -started, candidate.order)
-
-    applicable = [candidate for candidate in candidates if candidate.applies(ticket_type, on)]
-    return min(applicable, key=rank, default=None)
-
-
 def choose_calendar(
-    policy_calendar: T | None, site_calendar: T | None, client_calendar: T | None, default: T
-) -> T:
+    policy_calendar: T | None, site_calendar: T | None, client_calendar: T | None, default: T | None
+) -> T | None:
     """The calendar a ticket's clock uses: the one the SLA names (e.g. a 24/7 premium SLA),
     else the site's, else the client's, else the provider's default."""
     for calendar in (policy_calendar, site_calendar, client_calendar):

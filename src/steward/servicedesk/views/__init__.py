@@ -9,7 +9,6 @@ from steward.web.navigation import NavItem, register
 
 for _item in (
     NavItem("Service desk", "Tickets", "ticket_list", "tickets.note", "provider", 45, "inbox"),
-    NavItem("Service desk", "New ticket", "ticket_create", "tickets.create", "provider", 46, "plus"),
     NavItem(
         "Service desk",
         "Canned responses",

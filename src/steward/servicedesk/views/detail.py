@@ -44,10 +44,12 @@ from steward.servicedesk.models import (
     Attachment,
     CannedResponse,
     Channel,
+    Priority,
     Reply,
     Ticket,
     TicketEvent,
     TicketStatus,
+    TicketType,
 )
 from steward.servicedesk.services import conversation, shortcuts, structure, worktime
 from steward.servicedesk.services import tickets as ticket_service
@@ -80,6 +82,28 @@ def _related(scope: Scope, ticket: Ticket) -> dict[str, Any]:
         "merged_into": visible.filter(pk=ticket.merged_into_id).first() if ticket.merged_into_id else None,
         "merged_from": list(visible.filter(merged_into=ticket).order_by("pk")[:50]),
     }
+
+
+def _history(scope: Scope, ticket: Ticket) -> list[tuple[TicketEvent, str]]:
+    """The ticket's event log, newest first, each with a line of text."""
+    statuses = dict(TicketStatus.choices)
+    priorities = dict(Priority.choices)
+    types = dict(TicketType.choices)
+    rows = []
+    events = TicketEvent.objects.for_scope(scope).filter(ticket=ticket).select_related("actor")
+    for event in events.order_by("-at", "-id")[:EVENT_LIMIT]:
+        if event.kind == TicketEvent.Kind.STATUS:
+            text = f"Status: {statuses.get(event.status, event.status)}"
+        elif event.kind == TicketEvent.Kind.PRIORITY:
+            text = f"Priority: {priorities.get(event.priority, event.priority)}"
+        elif event.kind == TicketEvent.Kind.TYPE:
+            text = f"Type: {types.get(event.ticket_type, event.ticket_type)}"
+        elif event.kind == TicketEvent.Kind.ASSIGNED and event.detail:
+            text = event.detail
+        else:
+            text = event.get_kind_display() + (f" · {event.detail}" if event.detail else "")
+        rows.append((event, text))
+    return rows
 
 
 def _canned_text(request: HttpRequest, scope: Scope, ticket: Ticket) -> str:
@@ -124,12 +148,7 @@ def staff_context(
         "watchers": watchers,
         "watching": any(watcher.pk == user_id for watcher in watchers),
         "relations": structure.relations_of(scope, ticket),
-        "events": list(
-            TicketEvent.objects.for_scope(scope)
-            .filter(ticket=ticket)
-            .select_related("actor")
-            .order_by("-at", "-id")[:EVENT_LIMIT]
-        ),
+        "events": _history(scope, ticket),
         "canned_responses": list(
             shortcuts.canned_responses(scope, ticket).only("pk", "title").order_by("title")
         ),
@@ -148,6 +167,7 @@ def staff_context(
             initial={"parent": f"T-{ticket.parent_id}" if ticket.parent_id else ""}
         )
         context["macro_form"] = forms.get("macro_form") or MacroApplyForm(scope=scope)
+        context["has_macros"] = shortcuts.macros(scope).exists()
         context["edit_form"] = forms.get("edit_form")
         if context["edit_form"] is not None:
             context["matrix"] = priority_matrix_json()
