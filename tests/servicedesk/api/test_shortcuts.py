@@ -95,10 +95,14 @@ def test_render_canned_response(world, desk, canned, api_as):
     alpha = api.get(f"/canned-responses/{canned['a'].pk}/render", {"ticket_id": desk.mine.pk})
     assert alpha.json() == {"text": "Alpha's VPN: Alpha Dental"}
     # Client A's text does not fit client B's ticket; client B's text is out of reach.
-    wrong = api_as("technician_all").get(f"/canned-responses/{canned['a'].pk}/render", {"ticket_id": desk.other.pk})
+    wrong = api_as("technician_all").get(
+        f"/canned-responses/{canned['a'].pk}/render", {"ticket_id": desk.other.pk}
+    )
     assert wrong.status_code == 422
     assert "ticket_id" in error_fields(wrong)
-    assert api.get(f"/canned-responses/{canned['b'].pk}/render", {"ticket_id": desk.mine.pk}).status_code == 404
+    assert (
+        api.get(f"/canned-responses/{canned['b'].pk}/render", {"ticket_id": desk.mine.pk}).status_code == 404
+    )
     assert api.get(f"/canned-responses/{canned['all'].pk}/render").status_code == 422
     assert api.get("/canned-responses/999999/render", {"ticket_id": desk.mine.pk}).status_code == 404
 
@@ -122,7 +126,13 @@ def test_apply_macro(world, desk, api_as):
     macro = Macro.objects.create(
         provider=world.provider,
         name="Resolve with thanks",
-        actions={"priority": "p4", "add_tags": ["done"], "note": "Closed by macro", "reply": "Thanks {requester}!", "status": "resolved"},
+        actions={
+            "priority": "p4",
+            "add_tags": ["done"],
+            "note": "Closed by macro",
+            "reply": "Thanks {requester}!",
+            "status": "resolved",
+        },
     )
     api = api_as("technician_a")
     assert [row["name"] for row in api.get("/macros").json()["results"]] == ["Resolve with thanks"]
@@ -153,7 +163,10 @@ def test_broken_or_unknown_macros(world, desk, api_as):
 
 def test_saved_views(world, api_as, session_as):
     tech = api_as("technician_a")
-    shared = tech.post("/ticket-views", {"name": "Unassigned", "query": {"status": "open", "assignee": "none"}, "shared": True})
+    shared = tech.post(
+        "/ticket-views",
+        {"name": "Unassigned", "query": {"status": "open", "assignee": "none"}, "shared": True},
+    )
     assert shared.status_code == 201, shared.content
     assert shared.json()["query"] == {"status": "open", "assignee": "none"}
     tech.post("/ticket-views", {"name": "Mine", "query": {"assignee": "me"}})
@@ -200,7 +213,12 @@ def test_bad_saved_views(world, api_as, payload, field):
 
 
 def test_csat_summary(world, desk, api_as):
-    for ticket, rating in ((desk.mine, "good"), (desk.staff, "good"), (desk.colleague, "bad"), (desk.other, "bad")):
+    for ticket, rating in (
+        (desk.mine, "good"),
+        (desk.staff, "good"),
+        (desk.colleague, "bad"),
+        (desk.other, "bad"),
+    ):
         SatisfactionSurvey.unscoped.create(ticket=ticket, token_hash=f"{ticket.pk:064d}", rating=rating)
     SatisfactionSurvey.unscoped.create(ticket=desk.mine, token_hash="f" * 64)  # not answered
     everyone = api_as("provider_admin").get("/csat/summary").json()
@@ -210,5 +228,7 @@ def test_csat_summary(world, desk, api_as):
     only_b = api_as("provider_admin").get("/csat/summary", {"client_id": world.client_b.pk}).json()
     assert only_b["answered"] == 1
     # Asking for a client out of reach narrows to nothing, it never widens.
-    assert api_as("technician_a").get("/csat/summary", {"client_id": world.client_b.pk}).json()["answered"] == 0
+    assert (
+        api_as("technician_a").get("/csat/summary", {"client_id": world.client_b.pk}).json()["answered"] == 0
+    )
     assert api_as("technician_a").get("/csat/summary", {"client_id": "x"}).status_code == 422

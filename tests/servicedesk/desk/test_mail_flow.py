@@ -80,7 +80,7 @@ def test_new_mail_opens_a_ticket_for_the_contact_and_acknowledges(desk, receive,
 
 
 def test_staff_reply_threads_and_customer_answer_returns_to_the_same_ticket(desk, receive, committed):
-    world, contact, mailbox = desk
+    world, _contact, mailbox = desk
     ticket = receive(world, raw_mail(), mailbox).ticket
     tech = Scope.for_user(world.users["technician_all"])
     committed(
@@ -111,7 +111,7 @@ def test_staff_reply_threads_and_customer_answer_returns_to_the_same_ticket(desk
 
 
 def test_subject_tag_threads_but_only_for_participants(desk, receive, committed):
-    world, contact, mailbox = desk
+    world, _contact, mailbox = desk
     ticket = receive(world, raw_mail(), mailbox).ticket
     follow = receive(
         world, raw_mail(subject=f"Re: [T-{ticket.pk}] printer", message_id="<m3@client-a.example>")
@@ -128,7 +128,7 @@ def test_subject_tag_threads_but_only_for_participants(desk, receive, committed)
 
 
 def test_duplicate_auto_reply_loop_and_unknown_sender_are_not_tickets(desk, receive, committed):
-    world, contact, mailbox = desk
+    world, _contact, mailbox = desk
     assert receive(world, raw_mail(), mailbox).outcome == Outcome.NEW_TICKET
     assert receive(world, raw_mail(), mailbox).outcome == Outcome.DUPLICATE
     ooo = raw_mail(message_id="<ooo@client-a.example>", headers={"Auto-Submitted": "auto-replied"})
@@ -143,7 +143,7 @@ def test_duplicate_auto_reply_loop_and_unknown_sender_are_not_tickets(desk, rece
 
 
 def test_forged_client_domain_goes_to_review(desk, receive, committed):
-    world, contact, mailbox = desk
+    world, _contact, mailbox = desk
     forged = raw_mail(
         sender="ceo@client-a.example",
         message_id="<forged@evil.example>",
@@ -157,7 +157,7 @@ def test_forged_client_domain_goes_to_review(desk, receive, committed):
 
 
 def test_garbage_lands_in_review_and_staff_can_turn_it_into_a_ticket(desk, receive, committed):
-    world, contact, mailbox = desk
+    world, _contact, mailbox = desk
     record = receive(world, b"\x00\xff\xfe not a mail at all \x00" * 10, mailbox)
     assert record.outcome == Outcome.REVIEW
     admin = Scope.for_user(world.users["provider_admin"])
@@ -169,7 +169,7 @@ def test_garbage_lands_in_review_and_staff_can_turn_it_into_a_ticket(desk, recei
 
 
 def test_executable_attachment_is_kept_only_in_the_raw_mail(desk, receive, committed):
-    world, contact, mailbox = desk
+    world, _contact, mailbox = desk
     raw = (
         "From: carol@client-a.example\r\nTo: support@desk.example\r\nSubject: Files\r\n"
         "Message-ID: <att@client-a.example>\r\nMIME-Version: 1.0\r\n"
@@ -188,7 +188,7 @@ def test_executable_attachment_is_kept_only_in_the_raw_mail(desk, receive, commi
 
 
 def test_bounce_marks_the_sent_mail_failed(desk, receive, committed):
-    world, contact, mailbox = desk
+    world, _contact, mailbox = desk
     ticket = receive(world, raw_mail(), mailbox).ticket
     ack = OutboundMail.objects.get(ticket=ticket)
     bounce = (
@@ -207,7 +207,7 @@ def test_bounce_marks_the_sent_mail_failed(desk, receive, committed):
 
 
 def test_portal_ticket_from_end_user_is_acknowledged_but_staff_ticket_is_not(desk, receive, committed):
-    world, contact, mailbox = desk
+    world, _contact, mailbox = desk
     committed(
         tickets.open_ticket,
         Scope.for_user(world.users["end_user_a"]),

@@ -487,163 +487,40 @@ def unlink(scope: Scope, article: Article, ticket: Ticket) -> None:
 
 # ---- Demo ------------------------------------------------------------------------------
 
+# (template under servicedesk/kb/demo/, title, visibility); the Markdown lives in the templates.
 DEMO_ARTICLES: list[tuple[str, str, str]] = [
-    (
-        "Reset your multi-factor authentication (MFA)",
-        PUBLIC,
-        """When you get a new phone or lose the old one, your sign-in codes stop working.
-
-## What you need
-- Your work e-mail address and password
-- The new phone, with **Microsoft Authenticator** installed
-
-## Steps
-1. Call or e-mail the service desk and ask for an *MFA reset*. We confirm who you are with a
-   call back to the number we have on file — we never ask for your password.
-2. Once we confirm the reset, sign in at <https://aka.ms/mysecurityinfo>.
-3. Choose **Add sign-in method → Authenticator app** and scan the QR code with the new phone.
-4. Approve the test notification.
-
-> Keep the old phone until the new one works, if you still have it.
-""",
-    ),
-    (
-        "Map a network drive in Windows",
-        PUBLIC,
-        """Shared folders on the office file server appear as drive letters (for example `S:`).
-
-1. Open **File Explorer** and select **This PC**.
-2. Choose **Map network drive** in the toolbar (or under the `…` menu).
-3. Pick the drive letter your team uses and enter the folder, for example
-   `\\\\fileserver\\shared`.
-4. Tick **Reconnect at sign-in** and click **Finish**.
-
-If Windows asks for a password, use your normal work account. If the drive shows a red
-cross, connect to the VPN first when you are away from the office.
-""",
-    ),
-    (
-        "Connect to the VPN from home",
-        PUBLIC,
-        """The VPN lets you reach office systems (file shares, the accounts package) from anywhere.
-
-## First time
-1. Install the VPN client from the **Company Portal** app.
-2. Start it and enter the server address your welcome e-mail gave you.
-3. Sign in with your work account and approve the MFA prompt.
-
-## Every day
-- Connect before opening mapped drives.
-- Disconnect when you are done; the VPN also disconnects after 12 hours.
-
-| Symptom | Try this |
-|---|---|
-| "Authentication failed" | Check Caps Lock; reset your password if it expired |
-| Connected but no drives | Sign out and back in to Windows |
-| Very slow | Move closer to your Wi-Fi router or use a cable |
-""",
-    ),
-    (
-        "Printer troubleshooting",
-        PUBLIC,
-        """Most printing problems are solved by these checks, in order:
-
-1. Is the printer on, with paper and no flashing error light?
-2. Did the document go to the **right printer**? Check *Settings → Bluetooth & devices → Printers*.
-3. Open the printer's queue and **cancel stuck jobs**, then print again.
-4. Restart the printer, then your computer.
-
-Still stuck? Open a ticket with the printer's name (on its label) and a photo of any error
-message on its display.
-""",
-    ),
-    (
-        "Phishing: how to report a suspicious e-mail",
-        PUBLIC,
-        """Not sure whether an e-mail is genuine? **Don't click, don't reply, don't open attachments.**
-
-- In Outlook, choose **Report → Phishing**. That sends it to us and removes it from your inbox.
-- If you already clicked a link or entered your password, call the service desk **now**;
-  we will reset your password and check your account.
-
-Warning signs: urgency ("within 24 hours"), a sender address that does not match the name,
-requests to pay or change bank details, unexpected attachments.
-""",
-    ),
-    (
-        "New starter checklist",
-        INTERNAL,
-        """Internal: the steps for a new employee at a managed client. Tick each in the ticket.
-
-- [ ] Account created in the directory, licence assigned, added to the right groups
-- [ ] MFA registration enforced at first sign-in
-- [ ] Laptop enrolled in device management, BitLocker on, agent checked in
-- [ ] Mailbox, shared mailboxes and distribution lists
-- [ ] Mapped drives / SharePoint sites for the department
-- [ ] Printer and phone extension
-- [ ] Security awareness training assigned
-- [ ] Welcome e-mail with the portal link and the service desk number sent to the manager
-""",
-    ),
-    (
-        "BitLocker recovery key procedure",
-        INTERNAL,
-        """Internal. A user whose laptop asks for a recovery key is locked out; treat as P2.
-
-1. **Verify identity** with a call back to the number in the directory. Never read a key to
-   someone calling from an unknown number.
-2. Note the *Key ID* (first 8 characters) shown on the laptop's blue screen.
-3. Find the key in the device-management console under the device's **Recovery keys**,
-   matching the Key ID.
-4. Read the key in groups of six digits; the user types it.
-5. After sign-in, **rotate the key** from the console and record the reason in the ticket.
-
-Repeated prompts usually follow a BIOS or firmware update: suspend BitLocker before such
-updates.
-""",
-    ),
-    (
-        "Offboarding a leaver",
-        INTERNAL,
-        """Internal. Run on the leaver's last day, at the agreed time.
-
-1. Block sign-in and revoke sessions; reset the password.
-2. Convert the mailbox to a shared mailbox and grant the manager access if requested.
-3. Remove licences, group memberships and MFA methods.
-4. Wipe or collect company devices; update the asset record.
-5. Record what was done in the ticket for the client's audit trail.
-""",
-    ),
+    ("reset-your-multi-factor-authentication", "Reset your multi-factor authentication (MFA)", PUBLIC),
+    ("map-a-network-drive-in-windows", "Map a network drive in Windows", PUBLIC),
+    ("connect-to-the-vpn-from-home", "Connect to the VPN from home", PUBLIC),
+    ("printer-troubleshooting", "Printer troubleshooting", PUBLIC),
+    ("phishing-how-to-report-a-suspicious-e-mail", "Phishing: how to report a suspicious e-mail", PUBLIC),
+    ("new-starter-checklist", "New starter checklist", INTERNAL),
+    ("bitlocker-recovery-key-procedure", "BitLocker recovery key procedure", INTERNAL),
+    ("offboarding-a-leaver", "Offboarding a leaver", INTERNAL),
 ]
 
 
 def seed_demo_articles(provider: Provider, clients: Iterable[Client] = ()) -> list[Article]:
     """Realistic MSP articles for the demo (global ones plus one per client); idempotent."""
-    created: list[Article] = []
-    existing = set(Article.objects.filter(provider=provider).values_list("title", flat=True))
-    rows: list[tuple[str, str, str, Client | None]] = [(*row, None) for row in DEMO_ARTICLES]
+    from django.template.loader import render_to_string
+
+    def body(name: str, **context: Any) -> str:
+        return render_to_string(f"servicedesk/kb/demo/{name}.md", context).strip("\n") + "\n"
+
+    rows: list[tuple[str, str, str, Client | None]] = [
+        (title, visibility, body(name), None) for name, title, visibility in DEMO_ARTICLES
+    ]
     for client in clients:
-        rows.append(
-            (
-                f"{client.name}: printing to the office copier",
-                PUBLIC,
-                f"""The office copier for **{client.name}** is installed on every managed PC.
-
-1. Choose the printer named *Copier* in the print dialog.
-2. For colour or stapling, open **Printer properties** before printing.
-3. Secure print: enter your PIN at the copier to release the job.
-
-If the copier is missing, open a ticket and we will reinstall it remotely.
-""",
-                client,
-            )
-        )
+        title = f"{client.name}: printing to the office copier"
+        rows.append((title, PUBLIC, body("client-copier", client=client), client))
+    existing = set(Article.objects.filter(provider=provider).values_list("title", flat=True))
+    created: list[Article] = []
     with transaction.atomic():
-        for title, visibility, body, owner in rows:
+        for title, visibility, text, owner in rows:
             if title in existing:
                 continue
             article = Article.objects.create(
-                provider=provider, client=owner, title=title, body=body, visibility=visibility, version=1
+                provider=provider, client=owner, title=title, body=text, visibility=visibility, version=1
             )
             _snapshot(article, None)
             created.append(article)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 EVENT_KINDS = ("created", "status", "priority", "type", "agent_reply", "customer_reply", "merged")
 
@@ -41,11 +42,18 @@ class TicketEvent:
     ts: int = field(init=False, repr=False, compare=False)  # ``at`` in epoch seconds, floored
 
     def __post_init__(self) -> None:
-        if self.at.tzinfo is None or self.at.utcoffset() is None:
+        # Kept lean: the service desk builds hundreds of thousands of these per recompute.
+        if self.at.tzinfo is None or self.kind not in EVENT_FIELDS:
+            self._invalid()
+        _set(self, "ts", math.floor(self.at.timestamp()))
+
+    def _invalid(self) -> NoReturn:
+        if self.at.tzinfo is None:
             raise ValueError(f"event at {self.at.isoformat()}: the time has no time zone")
-        if self.kind not in EVENT_FIELDS:
-            raise ValueError(f"event kind {self.kind!r} is not one of {', '.join(EVENT_KINDS)}")
-        object.__setattr__(self, "ts", math.floor(self.at.timestamp()))
+        raise ValueError(f"event kind {self.kind!r} is not one of {', '.join(EVENT_KINDS)}")
+
+
+_set = object.__setattr__
 
 
 def created(

@@ -33,8 +33,8 @@ from steward.servicedesk.services import kb
 from steward.servicedesk.services import tickets as ticket_services
 from steward.web.navigation import NavItem, register
 
-register(NavItem("Service desk", "Knowledge base", "kb_article_list", "kb.view", "provider", 58, "book"))
-register(NavItem("Service desk", "Knowledge base", "portal_kb", "kb.view", "client", 58, "book"))
+register(NavItem("Service desk", "Knowledge base", "kb_article_list", "kb.view", "provider", 47, "book"))
+register(NavItem("Support", "Knowledge base", "portal_kb", "kb.view", "client", 17, "book"))
 
 ARTICLE_COLUMNS = [
     Column("Title", "title"),
