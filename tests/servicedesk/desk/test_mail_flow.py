@@ -148,7 +148,13 @@ def test_forged_client_domain_goes_to_review(desk, receive, committed):
         sender="ceo@client-a.example",
         message_id="<forged@evil.example>",
         headers={
-            "Authentication-Results": "mx.desk.example; spf=fail smtp.mailfrom=client-a.example; dmarc=fail header.from=client-a.example"
+            "Authentication-Results": "; ".join(
+                [
+                    "mx.desk.example",
+                    "spf=fail smtp.mailfrom=client-a.example",
+                    "dmarc=fail header.from=client-a.example",
+                ]
+            )
         },
     )
     record = receive(world, forged, mailbox)
@@ -171,15 +177,16 @@ def test_garbage_lands_in_review_and_staff_can_turn_it_into_a_ticket(desk, recei
 def test_executable_attachment_is_kept_only_in_the_raw_mail(desk, receive, committed):
     world, _contact, mailbox = desk
     raw = (
-        "From: carol@client-a.example\r\nTo: support@desk.example\r\nSubject: Files\r\n"
-        "Message-ID: <att@client-a.example>\r\nMIME-Version: 1.0\r\n"
-        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
-        "--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
-        '--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="quote.pdf"\r\n'
-        "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n"
-        '--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="setup.exe"\r\n'
-        "Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n--b--\r\n"
-    ).encode()
+        b"From: carol@client-a.example\r\nTo: support@desk.example\r\nSubject: Files\r\n"
+        b"Message-ID: <att@client-a.example>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+        b'--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="quote.pdf"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n"
+        b"--b\r\nContent-Type: application/octet-stream\r\n"
+        b'Content-Disposition: attachment; filename="setup.exe"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n--b--\r\n"
+    )
     ticket = receive(world, raw, mailbox).ticket
     names = sorted(ticket.attachments.values_list("filename", flat=True))
     assert names == ["original-message.eml", "quote.pdf"]
@@ -207,7 +214,7 @@ def test_bounce_marks_the_sent_mail_failed(desk, receive, committed):
 
 
 def test_portal_ticket_from_end_user_is_acknowledged_but_staff_ticket_is_not(desk, receive, committed):
-    world, _contact, mailbox = desk
+    world, _contact, _mailbox = desk
     committed(
         tickets.open_ticket,
         Scope.for_user(world.users["end_user_a"]),

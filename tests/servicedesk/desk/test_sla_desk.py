@@ -62,7 +62,7 @@ def target(ticket: Ticket, metric: str) -> dict:
 
 
 def test_the_most_specific_sla_applies(setup):
-    world, office, standard, premium = setup
+    world, _office, standard, premium = setup
     assert open_at(world, at(0)).sla_state["policy"] == "Standard"  # provider default
     ServiceProfile.objects.create(client=world.client_a, sla_policy=premium)
     ticket = open_at(world, at(0))
@@ -94,7 +94,7 @@ def test_due_times_follow_the_calendar_and_pauses(setup):
 
 
 def test_swapping_the_sla_while_paused_keeps_the_waiting_time(setup):
-    world, office, standard, premium = setup
+    world, _office, _standard, premium = setup
     tech = Scope.for_user(world.users["technician_all"])
     ticket = open_at(world, at(0))  # Mon 09:00, P3
     tickets.change_status(tech, ticket, "waiting_on_customer", at=at(2))  # 2 h used

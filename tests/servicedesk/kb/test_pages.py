@@ -333,3 +333,21 @@ def test_staff_on_the_portal_are_sent_to_the_staff_pages(
     response = http.get(reverse("portal_kb_article", args=[library.a_internal.pk]))
     assert response["Location"] == reverse("kb_article_detail", args=[library.a_internal.pk])
     assert http.get(reverse("portal_kb_article", args=[library.b_internal.pk])).status_code == 404
+
+
+def test_ticket_page_hook(world: Any, library: Library, rf: Any) -> None:
+    from django.template.loader import render_to_string
+
+    from steward.servicedesk.views.kb import ticket_articles_context
+
+    ticket = open_ticket_for(world, world.client_a)
+    kb.link(admin_scope(world), library.a_public, ticket)
+    lazy = render_to_string("servicedesk/kb/_ticket_suggestions.html", {"ticket": ticket})
+    assert f'hx-get="{reverse("kb_ticket_articles")}?ticket={ticket.pk}"' in lazy
+    request = rf.get(f"/tickets/{ticket.pk}/")
+    request.user = world.users["technician_a"]
+    request.htmx = False
+    context = ticket_articles_context(request, ticket)
+    html = render_to_string("servicedesk/kb/_ticket_suggestions.html", context, request=request)
+    assert "Alpha printer guide" in html and reverse("kb_article_unlink", args=[library.a_public.pk]) in html
+    assert f'name="next" value="/tickets/{ticket.pk}/"' in html

@@ -15,7 +15,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from steward.config import parse_smtp_url
 from steward.servicedesk.mail import compose_message, parse_message
-from steward.servicedesk.mail.outbound import SendError, send_message, send_messages
+from steward.servicedesk.mail.outbound import SendError, message_from_raw, send_message, send_messages
 from steward.servicedesk.mail.smtp_listener import InboundSmtpServer, build_inbound_server
 
 from .conftest import free_port
@@ -128,6 +128,14 @@ def test_long_message_ids_survive_folding(smtp_settings: Store) -> None:
     assert parsed.references[-1] == long_id
     assert parsed.references[0] == "<ref0." + "x" * 40 + "@a.example>"  # the thread root is kept
     assert len(parsed.references) == 20
+
+
+def test_a_stored_message_is_sent_again_unchanged(smtp_settings: Store) -> None:
+    long_id = "<" + "CAFx7" * 30 + "@mail.gmail.example>"
+    stored = reply(in_reply_to=long_id).as_bytes()
+    send_message(message_from_raw(stored))
+    assert smtp_settings.mails[0][2] == stored
+    assert parse_message(smtp_settings.mails[0][2]).in_reply_to == long_id
 
 
 def test_bcc_recipients_get_the_mail_but_no_header(smtp_settings: Store) -> None:

@@ -8,6 +8,7 @@ configured (demo) and to ``mail.outbox`` in tests; with SMTP configured it uses 
 from __future__ import annotations
 
 import contextlib
+import email
 import smtplib
 from collections.abc import Sequence
 from email.message import EmailMessage as StdlibEmailMessage
@@ -19,8 +20,23 @@ from django.conf import settings
 from django.core.mail import EmailMessage as DjangoEmailMessage
 from django.core.mail import get_connection
 
+from .compose import POLICY
 from .errors import MailTransportError, scrub
 from .headers import normalize_address
+
+
+def message_from_raw(raw: bytes) -> StdlibEmailMessage:
+    """A stored outbound message, ready to be sent again exactly as it was composed.
+
+    Use this rather than ``email.message_from_bytes(..., policy=default)``: that policy
+    re-folds long header lines on output and turns long Message-IDs in References into
+    encoded words, which breaks threading.
+    """
+    message = email.message_from_bytes(
+        raw, _class=StdlibEmailMessage, policy=POLICY.clone(refold_source="none")
+    )
+    assert isinstance(message, StdlibEmailMessage)
+    return message
 
 
 class _WireMessage(StdlibEmailMessage):

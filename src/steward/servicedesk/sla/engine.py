@@ -492,7 +492,10 @@ def compute(
                     if at > replay.last:
                         if at > now_ts:
                             break
-                        run_until(at)
+                        if replay.running:
+                            run_until(at)
+                        else:  # paused or resolved: no business time to count
+                            replay.last = at
                     apply(event)
                 run_until(now_ts)
             break
