@@ -7,7 +7,7 @@ PORT ?= 8000
 # Simulated agents `make run` starts against the demo (a living fleet); AGENTS=0 for none.
 AGENTS ?= 250
 
-.PHONY: run test lint typecheck unit install install-dev static browser bench clean
+.PHONY: run test lint typecheck unit install install-dev static browser mailserver bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,11 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
-unit: install-dev browser
+# Debian's Dovecot for the IMAP tests (a real server process, started per test worker).
+mailserver:
+	@scripts/install-mailserver.sh
+
+unit: install-dev browser mailserver
 	STEWARD_TEST_DATABASE_URL= $(BIN)/pytest -n 2 -p no:cacheprovider
 	@if [ -n "$$STEWARD_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$STEWARD_TEST_DATABASE_URL) =="; \

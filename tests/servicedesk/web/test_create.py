@@ -81,7 +81,7 @@ def test_staff_opens_a_ticket_with_everything(world, desk, login_as):
     assert ticket.priority == "p2"  # medium impact × high urgency
     assert ticket.team_id == desk.team.pk
     assert ticket.assignee_id == world.users["technician_a"].pk
-    assert sorted(ticket.tags.values_list("name", flat=True)) == ["outlook", "VIP"]
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["VIP", "outlook"]
     assert list(ticket.devices.values_list("pk", flat=True)) == [desk.device_a.pk]
     assert ticket.cc_emails == ["boss@alpha.example", "it@alpha.example"]
     first = Reply.unscoped.filter(ticket=ticket).order_by("id").first()

@@ -147,10 +147,10 @@ def _process(record: InboundMail, raw: bytes, envelope_from: str | None) -> None
 
 
 def _record_bounce(parsed: ParsedMail) -> None:
-    original = parsed.bounce.original_message_id if parsed.bounce else None
-    if original:
-        OutboundMail.objects.filter(message_id=original).update(
-            state=OutboundMail.State.FAILED, last_error=f"Bounced: {parsed.bounce.status or ''}"[:500]
+    bounce = parsed.bounce
+    if bounce is not None and bounce.original_message_id:
+        OutboundMail.objects.filter(message_id=bounce.original_message_id).update(
+            state=OutboundMail.State.FAILED, last_error=f"Bounced: {bounce.status or ''}"[:500]
         )
 
 

@@ -137,7 +137,7 @@ def _attempt(record: OutboundMail, message: EmailMessage) -> None:
 
 def retry_failed(now: dt.datetime | None = None) -> int:
     """Send again what failed, with a growing pause between attempts (2, 4, 8… minutes)."""
-    from email import message_from_bytes, policy
+    from steward.servicedesk.mail.outbound import message_from_raw
 
     moment = now or timezone.now()
     sent = 0
@@ -147,8 +147,7 @@ def retry_failed(now: dt.datetime | None = None) -> int:
         wait = dt.timedelta(minutes=2**record.attempts)
         if record.created_at + wait > moment:
             continue
-        message = message_from_bytes(blobs.read(record.raw_sha256), policy=policy.default)
-        _attempt(record, message)  # type: ignore[arg-type]
+        _attempt(record, message_from_raw(blobs.read(record.raw_sha256)))
         sent += record.state == OutboundMail.State.SENT
     return sent
 
