@@ -73,7 +73,7 @@ def sender_for(ticket: Ticket) -> tuple[str, str]:
         .order_by("pk")
     )
     own = [m for m in mailboxes if m.client_id == ticket.client_id]
-    chosen = (own or mailboxes or [None])[0]
+    chosen = (own or mailboxes)[0] if (own or mailboxes) else None
     profile = ServiceProfile.objects.filter(client_id=ticket.client_id, site__isnull=True).first()
     name = (
         profile.sender_name if profile and profile.sender_name else ""
@@ -326,7 +326,9 @@ def sla_alert(ticket_id: int, metric: str, kind: str) -> OutboundMail | None:
         "next_update": "next update",
         "resolution": "resolution",
     }.get(metric, metric)
-    target = next((t for t in (ticket.sla_state or {}).get("targets", []) if t.get("metric") == metric), {})
+    target: dict[str, Any] = next(
+        (t for t in (ticket.sla_state or {}).get("targets", []) if t.get("metric") == metric), {}
+    )
     verb = "breached" if kind == "breach" else "due soon"
     message = _compose(
         ticket,

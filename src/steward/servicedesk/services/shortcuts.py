@@ -103,7 +103,7 @@ def apply_macro(scope: Scope, ticket: Ticket, macro: Macro) -> Ticket:
 
     require_staff(scope)
     actions = validate_macro_actions(scope, macro.actions)
-    fields = {
+    fields: dict[str, Any] = {
         k: actions[k]
         for k in ("priority", "impact", "urgency", "queue_id", "team_id", "assignee_id")
         if k in actions
