@@ -79,6 +79,8 @@ class MultipleFileField(forms.FileField):
         single = super().clean
         items = data if isinstance(data, list | tuple) else ([data] if data else [])
         files: list[UploadedFile] = [single(item, initial) for item in items if item]
+        if not files and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
         if len(files) > max_attachments_per_reply():
             raise ValidationError(f"At most {max_attachments_per_reply()} files at once.")
         limit = max_attachment_bytes()

@@ -42,7 +42,7 @@ from steward.servicedesk.services import tickets as ticket_services
 MAX_TITLE = 200
 MAX_BODY = 50_000
 MAX_SEARCH_TERMS = 8
-MAX_SUGGEST_TERMS = 12
+MAX_SUGGEST_TERMS = 8
 MAX_SUGGEST_TEXT = 5_000
 MAX_SUGGESTIONS = 20
 MAX_SEARCH_RESULTS = 200
@@ -438,14 +438,18 @@ def suggest(scope: Scope, text: str, client_id: Any = None, limit: int = 5) -> l
         except (TypeError, ValueError):
             wanted = 0
         queryset = queryset.filter(Q(client__isnull=True) | Q(client_id=wanted))
-    matching = reduce(or_, (Q(title__icontains=term) | Q(body__icontains=term) for term in terms))
+    # One pattern match per term and field: the score is computed once in the SELECT and
+    # sorted by its alias; articles matching nothing are dropped here rather than in a WHERE
+    # (which would scan every body a second time).
     ranked = (
-        queryset.filter(matching)
-        .annotate(title_hits=_hits("title", terms), body_hits=_hits("body", terms))
-        .annotate(score=F("title_hits") * 2 + F("body_hits"))
+        queryset.annotate(title_hits=_hits("title", terms))
+        .annotate(score=_hits("title", terms, 2) + _hits("body", terms))
         .order_by("-score", "-title_hits", "title", "pk")
+        .select_related("client")
+        .defer("body")
     )
-    return list(ranked.select_related("client")[: max(1, min(limit, MAX_SUGGESTIONS))])
+    wanted_count = max(1, min(limit, MAX_SUGGESTIONS))
+    return [article for article in ranked[:wanted_count] if article.score > 0]  # type: ignore[attr-defined]
 
 
 # ---- Tickets ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from steward.servicedesk.models import (
     TicketEvent,
 )
 
+OPEN_TARGET_STATES = frozenset({"running", "paused", "breached"})
 ALWAYS_OPEN_UTC: dict[str, Any] = {"name": "24/7 (UTC)", "timezone": "UTC", "always_open": True}
 
 
@@ -201,23 +203,50 @@ def _cache_of(applied: Applied | str | None, events: list[engine.TicketEvent], n
     if applied is None or not events:
         return CachedSla({}, None, None, False, False)
     outcome = engine.compute(events, applied.policy_spec, applied.calendar_spec, now)
-    running = [t for t in outcome.targets if t.state in ("running", "paused", "breached") and t.due_at]
-    state = outcome.to_dict(applied.calendar_spec.timezone)
-    state.update(
-        {
-            "policy": applied.policy.name,
-            "policy_id": applied.policy.pk,
-            "calendar": applied.calendar_name,
-            "source": applied.source,
-        }
-    )
+    due = [t.due_ts for t in outcome.targets if t.state in OPEN_TARGET_STATES and t.due_ts is not None]
+    state = {
+        "policy": applied.policy.name,
+        "policy_id": applied.policy.pk,
+        "calendar": applied.calendar_name,
+        "timezone": applied.calendar_spec.timezone,
+        "source": applied.source,
+        "now": _iso(outcome.now_ts),
+        "paused": outcome.paused,
+        "next_deadline": _iso(outcome.next_deadline_ts),
+        "targets": [_target_dict(target) for target in outcome.targets],
+    }
     return CachedSla(
         state=state,
-        due_at=min((t.due_at for t in running if t.due_at), default=None),
+        due_at=_aware(min(due)) if due else None,
         warn_at=outcome.next_deadline,
         breached=outcome.breached,
         paused=outcome.paused,
     )
+
+
+def _iso(ts: int | None) -> str | None:
+    # time.strftime on a struct is several times cheaper than formatting a datetime.
+    return None if ts is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def _aware(ts: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, dt.UTC)
+
+
+def _target_dict(target: engine.TargetResult) -> dict[str, Any]:
+    return {
+        "metric": target.metric,
+        "priority": target.priority,
+        "target_minutes": target.target_minutes,
+        "due_at": _iso(target.due_ts),
+        "business_minutes_used": target.business_seconds_used // 60,
+        "state": target.state,
+        "breached": target.breached,
+        "met_at": _iso(target.met_ts),
+        "breached_at": _iso(target.breached_ts),
+        "warn_at": _iso(target.warn_ts),
+        "breaches": target.breaches,
+    }
 
 
 def applied_for(ticket: Ticket) -> Applied | str | None:
