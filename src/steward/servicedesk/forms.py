@@ -75,7 +75,7 @@ class MultipleFileField(forms.FileField):
             "programs and scripts are not accepted."
         )
 
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:  # type: ignore[override]
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
         single = super().clean
         items = data if isinstance(data, list | tuple) else ([data] if data else [])
         files: list[UploadedFile] = [single(item, initial) for item in items if item]
@@ -121,7 +121,7 @@ class TicketReferenceField(forms.CharField):
         super().__init__(*args, **kwargs)
         self.widget.attrs.update({"autocomplete": "off", "inputmode": "text", "placeholder": "T-…"})
 
-    def clean(self, value: Any) -> int | None:  # type: ignore[override]
+    def clean(self, value: Any) -> int | None:
         text = super().clean(value)
         if not text:
             return None
@@ -143,7 +143,7 @@ class MinutesField(forms.CharField):
         super().__init__(*args, **kwargs)
         self.widget.attrs.update({"autocomplete": "off", "placeholder": "30"})
 
-    def clean(self, value: Any) -> int | None:  # type: ignore[override]
+    def clean(self, value: Any) -> int | None:
         text = str(super().clean(value) or "").strip()
         if not text:
             return None
@@ -177,7 +177,7 @@ class CcField(forms.CharField):
     def prepare_value(self, value: Any) -> Any:
         return ", ".join(value) if isinstance(value, list | tuple) else value
 
-    def clean(self, value: Any) -> list[str]:  # type: ignore[override]
+    def clean(self, value: Any) -> list[str]:
         from django.core.validators import validate_email
 
         addresses: list[str] = []
@@ -206,7 +206,7 @@ class TagsField(forms.CharField):
         kwargs.setdefault("help_text", "Comma-separated, e.g. printer, vip. New tags are created.")
         super().__init__(*args, **kwargs)
 
-    def clean(self, value: Any) -> list[str]:  # type: ignore[override]
+    def clean(self, value: Any) -> list[str]:
         names = tag_names(super().clean(value))
         if any(len(name) > 50 for name in names):
             raise ValidationError("A tag has at most 50 characters.")
@@ -309,9 +309,9 @@ class TicketCreateForm(forms.Form):
             self.fields[name].widget.attrs["data-priority-input"] = name
         self.client_obj = self._chosen_client(clients)
         client_id = self.client_obj.pk if self.client_obj else None
-        self.fields["site"].queryset = (
+        self.fields["site"].queryset = (  # type: ignore[attr-defined]
             Site.objects.for_scope(scope).filter(client_id=client_id).order_by("name")
-        )  # type: ignore[attr-defined]
+        )
         self.fields["devices"].queryset = (  # type: ignore[attr-defined]
             Device.objects.for_scope(scope)
             .filter(client_id=client_id)
@@ -330,7 +330,7 @@ class TicketCreateForm(forms.Form):
             .filter(client_id=client_id)
             .order_by("full_name", "pk")
         }
-        self.fields["requester"].choices = [
+        self.fields["requester"].choices = [  # type: ignore[attr-defined]
             ("", "Nobody in particular" if client_id else "Choose the client first"),
             ("Portal users", [(key, f"{u.full_name} ({u.email})") for key, u in self.people.items()]),
             (
@@ -352,7 +352,7 @@ class TicketCreateForm(forms.Form):
         return clients.filter(pk=int(str(raw))).first()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         key = data.get("requester") or ""
         if key and key not in self.people and key not in self.contacts:
             self.add_error("requester", "Choose someone of this client.")
@@ -563,7 +563,7 @@ class TicketEditForm(PageForm):
         self.current_tags = list(ticket.tags.order_by("name").values_list("name", flat=True))
         self.current_devices = set(ticket.devices.values_list("pk", flat=True))
         self.current_watchers = set(ticket.watchers.values_list("pk", flat=True))
-        matrix = PRIORITY_MATRIX.get((ticket.impact, ticket.urgency))  # type: ignore[call-overload]
+        matrix = PRIORITY_MATRIX.get((ticket.impact, ticket.urgency))
         kwargs.setdefault(
             "initial",
             {
@@ -586,9 +586,9 @@ class TicketEditForm(PageForm):
         self.fields["queue"].queryset = provider_queues(scope)  # type: ignore[attr-defined]
         self.fields["team"].queryset = provider_teams(scope)  # type: ignore[attr-defined]
         self.fields["assignee"].queryset = ticket_service.assignable_users(scope)  # type: ignore[attr-defined]
-        self.fields["site"].queryset = (
+        self.fields["site"].queryset = (  # type: ignore[attr-defined]
             Site.objects.for_scope(scope).filter(client_id=ticket.client_id).order_by("name")
-        )  # type: ignore[attr-defined]
+        )
         self.fields["devices"].queryset = (  # type: ignore[attr-defined]
             Device.objects.for_scope(scope)
             .filter(client_id=ticket.client_id)
@@ -609,7 +609,7 @@ class TicketEditForm(PageForm):
         if data["ticket_type"] != ticket.ticket_type:
             out["ticket_type"] = data["ticket_type"]
         override = data.get("priority") or ""
-        matrix = PRIORITY_MATRIX.get((data["impact"], data["urgency"]))  # type: ignore[call-overload]
+        matrix = PRIORITY_MATRIX.get((data["impact"], data["urgency"]))
         if (
             data["impact"] != ticket.impact
             or data["urgency"] != ticket.urgency

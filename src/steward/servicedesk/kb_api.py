@@ -241,11 +241,13 @@ def delete_article(request: HttpRequest, article_id: int = ARTICLE_ID) -> Any:
     "/kb/articles/{article_id}/versions",
     response={200: list[VersionOut], **responses(403, 404, 422)},
     url_name="kb_article_versions",
-    auth=guarded(needs_article()),
+    auth=guarded(needs_article("tickets.note")),
     operation_id="listArticleVersions",
     summary="An article's versions, newest first",
 )
 def article_versions(request: HttpRequest, article_id: int = ARTICLE_ID) -> Any:
+    """Staff only: an old version of a public article may hold what was removed before it
+    was published."""
     return list(kb.versions(scope_of(request), target(request, Article)))
 
 

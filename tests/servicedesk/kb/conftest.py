@@ -11,6 +11,7 @@ from steward.core.scoping import Scope
 from steward.servicedesk.models import Article, Ticket
 from steward.servicedesk.services import kb, tickets
 from tests.api.conftest import _fast_password_hashing, api_as, make_token, session_as  # noqa: F401
+from tests.e2e.conftest import browser, screenshot_on_failure  # noqa: F401  (test_browser.py)
 
 
 @dataclass

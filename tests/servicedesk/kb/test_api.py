@@ -116,6 +116,7 @@ def test_client_users_read_but_never_write(world: Any, library: Library, api_for
     _assert_error(api.get(f"/kb/articles/{library.a_internal.pk}"), 404)
     _assert_error(api.get(f"/kb/articles/{library.b_public.pk}"), 404)
     _assert_error(api.get(f"/kb/articles/{library.a_internal.pk}/versions"), 404)
+    _assert_error(api.get(f"/kb/articles/{library.a_public.pk}/versions"), 403)
     _assert_error(api.patch(f"/kb/articles/{library.a_public.pk}", {"body": "defaced"}), 403)
     _assert_error(api.delete(f"/kb/articles/{library.a_public.pk}"), 403)
     _assert_error(api.post(f"/kb/articles/{library.a_public.pk}/restore/1"), 403)

@@ -180,3 +180,14 @@ def test_diff_marks_added_and_removed_lines() -> None:
     assert ("context", "one") in kinds
     assert kinds[0][0] == "hunk"
     assert kb.diff("same", "same") == []
+
+
+def test_history_is_for_staff_only(world: Any, library: Library) -> None:
+    """A public article's first draft may have held internal details: clients never see it."""
+    scope = admin_scope(world)
+    kb.update_article(scope, library.a_public, {"body": "Cleaned for the portal."})
+    with pytest.raises(PermissionDenied):
+        kb.versions(scope_of(world, "client_admin_a"), library.a_public)
+    with pytest.raises(PermissionDenied):
+        kb.get_version(scope_of(world, "end_user_a"), library.a_public, 1)
+    assert [v.version for v in kb.versions(scope_of(world, "technician_a"), library.a_public)] == [2, 1]

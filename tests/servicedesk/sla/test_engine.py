@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 
-from steward.servicedesk.sla import SlaOutcome, TargetResult, compute, parse_policy
+from steward.servicedesk.sla import SlaOutcome, TargetResult, TicketEvent, compute, parse_policy
 from steward.servicedesk.sla.events import agent_reply, created, customer_reply, merged, priority, status
 from steward.servicedesk.sla.events import ticket_type as type_change
 
@@ -424,6 +424,15 @@ def test_degenerate_logs():
         sla=parse_policy({"name": "Resolution only", "targets": {"resolution": {"p3": "16h"}}}),
     )
     assert [t.state for t in no_target.targets] == ["not_applicable", "not_applicable", "running"]
+
+
+def test_events_without_a_value_change_nothing():
+    events = [created(jan(MON, 9), "p3"), agent_reply(jan(MON, 9, 5))]
+    plain = run(events, now=jan(MON, 12))
+    blank = [TicketEvent(jan(MON, 10), "priority"), TicketEvent(jan(MON, 10), "status", status="")]
+    assert (
+        run([*events, *blank, TicketEvent(jan(MON, 11), "type")], now=jan(MON, 12)).targets == plain.targets
+    )
 
 
 def test_outcome_to_dict():

@@ -285,6 +285,13 @@ def test_yaml_files(tmp_path):
     path.write_text("!!python/object/apply:os.system ['echo pwned']\n")
     with pytest.raises(SlaConfigError, match="invalid YAML"):
         load_policy_yaml(path)
+    path.write_text("name: " + "[" * 50_000 + "]" * 50_000 + "\n")
+    with pytest.raises(SlaConfigError, match="nested too deeply"):
+        load_policy_yaml(path)
+    aliases = "pause_statuses: &a [[x, x], [x, x]]\nresolved_statuses: [*a, *a, *a, *a]\n"
+    path.write_text("name: n\ntargets: {resolution: {p1: 1h}}\n" + aliases)
+    with pytest.raises(SlaConfigError, match=r"pause_statuses\[0\]: \['x', 'x'\] is not a status name"):
+        load_policy_yaml(path)  # aliases are refused at the first wrong item, never expanded
     path.write_bytes(b"name: " + b"x" * 1_000_001)
     with pytest.raises(SlaConfigError, match="larger than 1 MB"):
         load_policy_yaml(path)

@@ -67,7 +67,9 @@ def desk(world: Any) -> Desk:
         uploads=[Upload(INTERNAL_FILE, b"admin password hint", "text/plain")],
     )
     ticket_a_other = tickets.open_ticket(
-        Scope.for_user(world.users["client_it_a"]), subject="Alpha VPN down for IT", body="VPN refuses logins."
+        Scope.for_user(world.users["client_it_a"]),
+        subject="Alpha VPN down for IT",
+        body="VPN refuses logins.",
     )
     ticket_b = tickets.open_ticket(
         Scope.for_user(world.users["end_user_b"]),

@@ -102,7 +102,9 @@ def test_edit_errors(world, desk, login_as):
         assert response.status_code == 200
         assert field in response.context["form"].errors, field
         assert world.client_b.name not in response.content.decode()
-        response = http.post(_url("ticket_edit", ticket), _edit_data(ticket, **extra), headers={"HX-Request": "true"})
+        response = http.post(
+            _url("ticket_edit", ticket), _edit_data(ticket, **extra), headers={"HX-Request": "true"}
+        )
         assert response.status_code == 200
         assert "ticket-edit-form" in response.content.decode()  # the panel shows the form again, with errors
     assert Ticket.unscoped.get(pk=ticket.pk).subject == "Alpha printer jams"
@@ -201,7 +203,12 @@ def test_split(world, desk, login_as):
     new = Ticket.unscoped.get(subject="Photo request")
     assert Reply.unscoped.get(pk=replies[1].pk).ticket_id == new.pk
     assert TicketRelation.unscoped.filter(source=new, target=desk.ticket_a).exists()
-    for data in ({"replies": []}, {"replies": ["999999"]}, {"replies": ["abc"]}, {"replies": [r.pk for r in replies]}):
+    for data in (
+        {"replies": []},
+        {"replies": ["999999"]},
+        {"replies": ["abc"]},
+        {"replies": [r.pk for r in replies]},
+    ):
         response = http.post(url, data)
         assert response.status_code == 200
         assert "replies" in response.context["form"].errors, data
@@ -211,11 +218,18 @@ def test_macro(world, desk, login_as):
     macro = Macro.objects.create(
         provider=world.provider,
         name="Waiting for photo",
-        actions={"status": "waiting_on_customer", "priority": "p2", "add_tags": ["photo"], "note": "Asked {requester}"},
+        actions={
+            "status": "waiting_on_customer",
+            "priority": "p2",
+            "add_tags": ["photo"],
+            "note": "Asked {requester}",
+        },
     )
     http = login_as(world.users["technician_all"])
     assert "Waiting for photo" in http.get(reverse("ticket_detail", args=[desk.ticket_a.pk])).content.decode()
-    response = http.post(_url("ticket_macro", desk.ticket_a), {"macro": macro.pk}, headers={"HX-Request": "true"})
+    response = http.post(
+        _url("ticket_macro", desk.ticket_a), {"macro": macro.pk}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200
     assert "Applied “Waiting for photo”." in response.content.decode()
     ticket = Ticket.unscoped.get(pk=desk.ticket_a.pk)
@@ -235,7 +249,9 @@ def test_timer_and_time_entries(world, desk, login_as):
     html = http.get(reverse("ticket_detail", args=[desk.ticket_a.pk])).content.decode()
     assert "Stop timer" in html and "data-elapsed-since" in html
     # Starting on another ticket books the running one first.
-    response = http.post(_url("ticket_timer", desk.ticket_a_other), {"action": "start"}, headers={"HX-Request": "true"})
+    response = http.post(
+        _url("ticket_timer", desk.ticket_a_other), {"action": "start"}, headers={"HX-Request": "true"}
+    )
     assert f"on T-{desk.ticket_a.pk} first" in response.content.decode()
     assert TimeEntry.unscoped.filter(ticket=desk.ticket_a, from_timer=True).count() == 1
     work_type = WorkType.objects.create(provider=world.provider, name="On-site", billable_by_default=False)
@@ -255,12 +271,14 @@ def test_timer_and_time_entries(world, desk, login_as):
         response = http.post(_url("ticket_time_add", desk.ticket_a), {"minutes": bad})
         assert response.status_code == 200
         assert "minutes" in response.context["time_form"].errors, bad
-    response = http.post(_url("ticket_time_add", desk.ticket_a), {"minutes": "10", "started_at": "2999-01-01T10:00"})
+    response = http.post(
+        _url("ticket_time_add", desk.ticket_a), {"minutes": "10", "started_at": "2999-01-01T10:00"}
+    )
     assert response.status_code == 200
     assert response.context["time_form"].errors
 
     html = http.get(reverse("ticket_detail", args=[desk.ticket_a.pk])).content.decode()
-    assert "300 min" in html  # 1 (timer) + 90 + 75 + 45 + 90 - the timer's minute is rounded up
+    assert "301 min" in html  # 1 (the timer, rounded up to the minute) + 90 + 75 + 45 + 90
     entry = TimeEntry.unscoped.filter(ticket=desk.ticket_a, minutes=45).get()
     http.post(_url("ticket_time_delete", desk.ticket_a), {"entry": entry.pk})
     assert not TimeEntry.unscoped.filter(pk=entry.pk).exists()

@@ -30,10 +30,12 @@ def test_staff_form_renders_and_follows_the_client(world, desk, login_as):
     html = response.content.decode()
     assert_csp_clean(html)
     assert world.site_a.name not in html  # no client chosen yet: no sites offered
-    assert 'data-priority-preview' in html
+    assert "data-priority-preview" in html
 
     # Choosing the client (htmx) reloads its sites, people and devices.
-    response = http.get(reverse("ticket_create"), {"client": world.client_a.pk}, headers={"HX-Request": "true"})
+    response = http.get(
+        reverse("ticket_create"), {"client": world.client_a.pk}, headers={"HX-Request": "true"}
+    )
     html = response.content.decode()
     assert world.site_a.name in html
     assert desk.device_a.hostname in html
@@ -78,7 +80,7 @@ def test_staff_opens_a_ticket_with_everything(world, desk, login_as):
     assert ticket.site_id == world.site_a.pk
     assert ticket.requester_user_id == end_user.pk
     assert ticket.requester_email == end_user.email
-    assert ticket.priority == "p2"  # medium impact × high urgency
+    assert ticket.priority == "p2"  # medium impact and high urgency
     assert ticket.team_id == desk.team.pk
     assert ticket.assignee_id == world.users["technician_a"].pk
     assert sorted(ticket.tags.values_list("name", flat=True)) == ["VIP", "outlook"]
@@ -105,7 +107,10 @@ def test_requester_by_email_finds_the_portal_user_and_the_override_wins(world, d
     assert ticket.requester_user_id == world.users["client_it_a"].pk
     assert ticket.priority == "p4"
 
-    http.post(reverse("ticket_create"), _staff_data(world, subject="By contact", requester=f"contact:{world.contact_a.pk}"))
+    http.post(
+        reverse("ticket_create"),
+        _staff_data(world, subject="By contact", requester=f"contact:{world.contact_a.pk}"),
+    )
     ticket = Ticket.unscoped.get(subject="By contact")
     assert ticket.requester_contact_id == world.contact_a.pk
     assert ticket.requester_email == world.contact_a.email
@@ -133,8 +138,16 @@ def test_staff_form_errors_never_500(world, desk, login_as, settings):
         (_staff_data(world, requester_email="not-an-address"), "requester_email"),
         (_staff_data(world, cc_emails="ok@alpha.example, broken"), "cc_emails"),
         (_staff_data(world, tags=",".join(f"t{n}" for n in range(25))), "tags"),
-        (_staff_data(world, attachments=[SimpleUploadedFile("setup.exe", b"MZ", "application/octet-stream")]), "attachments"),
-        (_staff_data(world, attachments=[SimpleUploadedFile("big.pdf", b"x" * 2000, "application/pdf")]), "attachments"),
+        (
+            _staff_data(
+                world, attachments=[SimpleUploadedFile("setup.exe", b"MZ", "application/octet-stream")]
+            ),
+            "attachments",
+        ),
+        (
+            _staff_data(world, attachments=[SimpleUploadedFile("big.pdf", b"x" * 2000, "application/pdf")]),
+            "attachments",
+        ),
     ]
     for data, field in cases:
         response = http.post(reverse("ticket_create"), data)
@@ -180,7 +193,7 @@ def test_portal_form_in_plain_words(world, desk, login_as):
     assert ticket.client_id == world.client_a.pk
     assert ticket.requester_user_id == world.users["end_user_a"].pk
     assert ticket.channel == "portal"
-    assert ticket.priority == "p3"  # low impact × high urgency, from the matrix
+    assert ticket.priority == "p3"  # low impact and high urgency, from the matrix
     assert ticket.assignee_id is None
     assert Attachment.unscoped.filter(ticket=ticket, filename="photo.png").exists()
 

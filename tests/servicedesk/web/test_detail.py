@@ -10,7 +10,7 @@ from steward.servicedesk.models import Attachment, CannedResponse, Reply, Ticket
 from steward.servicedesk.services import conversation
 from steward.servicedesk.services.conversation import Upload
 from tests.servicedesk.web.conftest import INTERNAL_FILE, INTERNAL_NOTE, PNG, PUBLIC_FILE, staff_scope
-from tests.tenancy.helpers import assert_csp_clean, errors_of
+from tests.tenancy.helpers import assert_csp_clean
 
 XSS = "<script>alert(1)</script>"
 
@@ -61,14 +61,22 @@ def test_who_can_open_which_ticket(world, desk, login_as):
         assert response.status_code == 404
         assert "Alpha" not in response.content.decode()
     assert login_as(world.users["technician_a"]).get(_detail(desk.ticket_b)).status_code == 404
-    assert login_as(world.users["technician_all"]).get(reverse("ticket_detail", args=[999_999])).status_code == 404
+    assert (
+        login_as(world.users["technician_all"]).get(reverse("ticket_detail", args=[999_999])).status_code
+        == 404
+    )
 
 
 def test_subjects_and_bodies_are_escaped_but_sanitized_mail_html_renders(world, desk, login_as):
     scope = staff_scope(world)
     conversation.add_reply(scope, desk.ticket_a, f"Body {XSS}", notify=False)
     conversation.add_reply(
-        scope, desk.ticket_a, "plain", body_html="<p>Hello <b>bold</b> world</p>", from_customer=True, notify=False
+        scope,
+        desk.ticket_a,
+        "plain",
+        body_html="<p>Hello <b>bold</b> world</p>",
+        from_customer=True,
+        notify=False,
     )
     Ticket.unscoped.filter(pk=desk.ticket_a.pk).update(subject=XSS, requester_name=XSS)
     for role in ("technician_all", "end_user_a"):
@@ -119,7 +127,9 @@ def test_htmx_reply_answers_the_regions(world, desk, login_as):
 
     # A side action keeps the reply box (and whatever is typed in it) alone.
     response = http.post(
-        reverse("ticket_status", args=[desk.ticket_a.pk]), {"status": "in_progress"}, headers={"HX-Request": "true"}
+        reverse("ticket_status", args=[desk.ticket_a.pk]),
+        {"status": "in_progress"},
+        headers={"HX-Request": "true"},
     )
     html = response.content.decode()
     assert "Status set to “In progress”." in html
@@ -137,8 +147,22 @@ def test_reply_errors(world, desk, login_as, settings):
         ({"body": "x" * 100_001, "visibility": "public"}, "body"),
         ({"body": "hi", "visibility": "shouting"}, "visibility"),
         ({"body": "hi", "visibility": "public", "status": "merged"}, "status"),
-        ({"body": "hi", "visibility": "public", "attachments": [SimpleUploadedFile("a.ps1", b"x", "text/plain")]}, "attachments"),
-        ({"body": "hi", "visibility": "public", "attachments": [SimpleUploadedFile("a.pdf", b"x" * 500, "application/pdf")]}, "attachments"),
+        (
+            {
+                "body": "hi",
+                "visibility": "public",
+                "attachments": [SimpleUploadedFile("a.ps1", b"x", "text/plain")],
+            },
+            "attachments",
+        ),
+        (
+            {
+                "body": "hi",
+                "visibility": "public",
+                "attachments": [SimpleUploadedFile("a.pdf", b"x" * 500, "application/pdf")],
+            },
+            "attachments",
+        ),
     ]
     for data, field in cases:
         response = http.post(url, data)
@@ -165,11 +189,16 @@ def test_customer_reply_is_public_and_reopens(world, desk, login_as):
     reply = Reply.unscoped.filter(ticket=desk.ticket_a).order_by("-id").first()
     assert reply.is_public and reply.from_customer and reply.channel == "portal"
     assert Ticket.unscoped.get(pk=desk.ticket_a.pk).status == "open"
-    assert login_as(world.users["end_user_a"]).post(
-        reverse("ticket_reply", args=[desk.ticket_a.pk]), {"body": ""}
-    ).status_code == 200
+    assert (
+        login_as(world.users["end_user_a"])
+        .post(reverse("ticket_reply", args=[desk.ticket_a.pk]), {"body": ""})
+        .status_code
+        == 200
+    )
     # Someone else's ticket is not there at all.
-    assert http.post(reverse("ticket_reply", args=[desk.ticket_a_other.pk]), {"body": "hi"}).status_code == 404
+    assert (
+        http.post(reverse("ticket_reply", args=[desk.ticket_a_other.pk]), {"body": "hi"}).status_code == 404
+    )
 
 
 def test_customer_resolves_and_reopens_only(world, desk, login_as):
@@ -193,7 +222,9 @@ def test_customer_attaches_files(world, desk, login_as, settings):
     assert response.status_code == 302
     assert Attachment.unscoped.filter(ticket=desk.ticket_a, filename="more.png", reply__isnull=True).exists()
     assert "more.png" in http.get(_detail(desk.ticket_a)).content.decode()
-    response = http.post(url, {"attachments": [SimpleUploadedFile("virus.exe", b"MZ", "application/x-msdownload")]})
+    response = http.post(
+        url, {"attachments": [SimpleUploadedFile("virus.exe", b"MZ", "application/x-msdownload")]}
+    )
     assert response.status_code == 200
     assert "attachments" in response.context["attach_form"].errors
     assert http.post(url, {}).status_code == 200
@@ -231,7 +262,9 @@ def test_attachment_download(world, desk, login_as):
 )
 def test_risky_types_download_as_octet_stream(world, desk, login_as, filename, declared):
     scope = staff_scope(world)
-    reply = conversation.add_reply(scope, desk.ticket_a, "file", uploads=[Upload(filename, b"<script>x</script>", declared)])
+    reply = conversation.add_reply(
+        scope, desk.ticket_a, "file", uploads=[Upload(filename, b"<script>x</script>", declared)]
+    )
     attachment = Attachment.unscoped.get(reply=reply)
     response = login_as(world.users["technician_all"]).get(reverse("ticket_attachment", args=[attachment.pk]))
     assert response["Content-Type"] == "application/octet-stream"
@@ -241,7 +274,9 @@ def test_risky_types_download_as_octet_stream(world, desk, login_as, filename, d
 
 def test_missing_blob_is_a_404(world, desk, login_as):
     Attachment.unscoped.filter(pk=desk.public_file.pk).update(sha256="0" * 64)
-    response = login_as(world.users["technician_all"]).get(reverse("ticket_attachment", args=[desk.public_file.pk]))
+    response = login_as(world.users["technician_all"]).get(
+        reverse("ticket_attachment", args=[desk.public_file.pk])
+    )
     assert response.status_code == 404
 
 
@@ -260,13 +295,19 @@ def test_canned_responses(world, desk, login_as):
     text = response.content.decode()
     assert text == f"Hello End User, about T-{desk.ticket_a.pk}: Alpha printer jams. Tech All"
     assert response["Content-Type"].startswith("text/plain")
-    assert http.get(reverse("ticket_canned", args=[desk.ticket_a.pk]), {"canned": bravo_only.pk}).status_code == 404
+    assert (
+        http.get(reverse("ticket_canned", args=[desk.ticket_a.pk]), {"canned": bravo_only.pk}).status_code
+        == 404
+    )
     assert http.get(reverse("ticket_canned", args=[desk.ticket_a.pk]), {"canned": "x"}).status_code == 404
     # Without JavaScript the picker reloads the page with the text in the reply box.
     html = http.get(_detail(desk.ticket_a), {"canned": canned.pk}).content.decode()
     assert f"Hello End User, about T-{desk.ticket_a.pk}" in html
     customer = login_as(world.users["end_user_a"])
-    assert customer.get(reverse("ticket_canned", args=[desk.ticket_a.pk]), {"canned": canned.pk}).status_code == 403
+    assert (
+        customer.get(reverse("ticket_canned", args=[desk.ticket_a.pk]), {"canned": canned.pk}).status_code
+        == 403
+    )
 
 
 def test_watch_and_unwatch(world, desk, login_as):

@@ -31,7 +31,7 @@ def test_staff_list_shows_the_scope_only(world, desk, login_as):
     html = response.content.decode()
     assert_csp_clean(html)
     assert "Alpha printer jams" in html
-    assert 'data-search' in html  # "/" focuses the search box (steward.js)
+    assert "data-search" in html  # "/" focuses the search box (steward.js)
 
     http = login_as(world.users["technician_a"])
     response = http.get(reverse("ticket_list"), {"client": world.client_b.pk})
@@ -93,7 +93,9 @@ def test_search_words_numbers_and_replies(world, desk, login_as):
 def _prepare_filters(world, desk):
     tech = world.users["technician_all"]
     scope = staff_scope(world)
-    tickets.update_ticket(scope, desk.ticket_a, {"assignee_id": tech.pk, "priority": "p1", "tags": ["printer"]})
+    tickets.update_ticket(
+        scope, desk.ticket_a, {"assignee_id": tech.pk, "priority": "p1", "tags": ["printer"]}
+    )
     tickets.update_ticket(scope, desk.ticket_a_other, {"team_id": desk.team.pk, "ticket_type": "problem"})
     tickets.change_status(scope, desk.ticket_b, "resolved")
     now = timezone.now()

@@ -23,13 +23,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import reduce
-from operator import add, or_
+from operator import add
 from typing import Any
 
 import nh3
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
@@ -243,8 +243,10 @@ def delete_article(scope: Scope, article: Article) -> None:
 
 
 def versions(scope: Scope, article: Article) -> QuerySet[ArticleVersion]:
-    """The article's saved versions, newest first (the article must be visible)."""
+    """The article's saved versions, newest first: staff only, as an old version of a public
+    article may hold what was taken out before it was published."""
     get_article(scope, article.pk)
+    ticket_services.require_staff(scope)
     return ArticleVersion.objects.filter(article=article).select_related("edited_by").order_by("-version")
 
 
@@ -449,7 +451,7 @@ def suggest(scope: Scope, text: str, client_id: Any = None, limit: int = 5) -> l
         .defer("body")
     )
     wanted_count = max(1, min(limit, MAX_SUGGESTIONS))
-    return [article for article in ranked[:wanted_count] if article.score > 0]  # type: ignore[attr-defined]
+    return [article for article in ranked[:wanted_count] if article.score > 0]
 
 
 # ---- Tickets ---------------------------------------------------------------------------

@@ -61,7 +61,6 @@ from steward.servicedesk.sla.events import TicketEvent
 from steward.servicedesk.sla.policy import Goal, SlaPolicy
 
 STATES = ("running", "paused", "met", "breached", "met_late", "cancelled", "not_applicable")
-OPEN_STATES = frozenset({"running", "paused", "breached"})
 
 # Results are NamedTuples holding epoch seconds (``*_ts``); the datetimes (``due_at`` …)
 # are properties converted on access. Building a frozen dataclass and four datetimes per
@@ -415,10 +414,12 @@ class _Replay:
             if not self.resolved:
                 self.agent_reply()
         elif kind == "priority" or kind == "type":
-            if kind == "priority":
+            if kind == "priority" and event.priority:
                 self.priority = event.priority
-            elif event.ticket_type:
+            elif kind == "type" and event.ticket_type:
                 self.ticket_type = event.ticket_type
+            else:
+                return  # nothing changed
             self._targets_changed()
             for clock in self.clocks:
                 if clock.active:

@@ -483,6 +483,8 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         raise SlaConfigError(f"{path}{place}: invalid YAML: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise SlaConfigError(f"{path}: invalid YAML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise SlaConfigError(f"{path}: invalid YAML: nested too deeply") from None
     if not isinstance(data, dict):
         raise SlaConfigError(f"{path}: expected a mapping of keys to values, got {type(data).__name__}")
     return data

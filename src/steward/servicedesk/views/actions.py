@@ -48,7 +48,9 @@ def ticket_link(request: HttpRequest, pk: int) -> HttpResponse:
     form = LinkForm(request.POST)
     if form.is_valid():
         try:
-            relation = structure.link(scope, ticket, form.cleaned_data["target"], form.cleaned_data["kind"])
+            relation = ticket_service.link_tickets(
+                scope, ticket, form.cleaned_data["target"], form.cleaned_data["kind"]
+            )
         except Http404:
             form.add_error("target", "No such ticket.")
         except ValidationError as exc:
@@ -99,7 +101,10 @@ def ticket_merge(request: HttpRequest, pk: int) -> HttpResponse:
     """Two steps: name the ticket to merge into, then confirm with both side by side."""
     scope, ticket = staff_ticket(request, pk)
     scope.require("tickets.manage")
-    form = MergeForm(request.POST or None, initial={"target": request.GET.get("into", "")[:20]})
+    form = MergeForm(
+        request.POST if request.method == "POST" else None,
+        initial={"target": request.GET.get("into", "")[:20]},
+    )
     target: Ticket | None = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -140,7 +145,7 @@ def ticket_split(request: HttpRequest, pk: int) -> HttpResponse:
     scope.require("tickets.manage")
     replies = list(conversation.replies_for(scope, ticket))
     initial = {"replies": [value for value in request.GET.getlist("reply") if value.isdigit()][:200]}
-    form = SplitForm(request.POST or None, replies=replies, initial=initial)
+    form = SplitForm(request.POST if request.method == "POST" else None, replies=replies, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             new_ticket = structure.split(

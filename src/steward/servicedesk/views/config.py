@@ -90,7 +90,7 @@ def canned_response_list(request: HttpRequest) -> HttpResponse:
 
 
 def _save_canned(request: HttpRequest, scope: Scope, canned: CannedResponse | None) -> HttpResponse:
-    form = CannedResponseForm(request.POST or None, scope=scope, canned=canned)
+    form = CannedResponseForm(request.POST if request.method == "POST" else None, scope=scope, canned=canned)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -197,7 +197,7 @@ def macro_list(request: HttpRequest) -> HttpResponse:
 
 
 def _save_macro(request: HttpRequest, scope: Scope, macro: Macro | None) -> HttpResponse:
-    form = MacroForm(request.POST or None, scope=scope, macro=macro)
+    form = MacroForm(request.POST if request.method == "POST" else None, scope=scope, macro=macro)
     if request.method == "POST" and form.is_valid():
         try:
             row = ticket_service.save_macro(

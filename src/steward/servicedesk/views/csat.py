@@ -17,10 +17,10 @@ from steward.servicedesk.forms import CsatCommentForm
 from steward.servicedesk.models import SatisfactionSurvey
 from steward.servicedesk.services import csat
 
-RATING_WORDS = {
-    SatisfactionSurvey.Rating.GOOD: "Good",
-    SatisfactionSurvey.Rating.OKAY: "Okay",
-    SatisfactionSurvey.Rating.BAD: "Bad",
+RATING_WORDS: dict[str, str] = {
+    SatisfactionSurvey.Rating.GOOD.value: "Good",
+    SatisfactionSurvey.Rating.OKAY.value: "Okay",
+    SatisfactionSurvey.Rating.BAD.value: "Bad",
 }
 
 
@@ -49,7 +49,9 @@ def csat_answer(request: HttpRequest, token: str, rating: str) -> HttpResponse:
     if rating not in RATING_WORDS:
         context.update({"page_title": "How did we do?", "choose": True})
         return _private(render(request, "servicedesk/csat/answer.html", context, status=400))
-    form = CsatCommentForm(request.POST or None, initial={"comment": survey.comment})
+    form = CsatCommentForm(
+        request.POST if request.method == "POST" else None, initial={"comment": survey.comment}
+    )
     saved_comment = False
     if request.method == "POST":
         if form.is_valid():

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -369,7 +370,7 @@ def ticket_attach(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def ticket_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Download a file the user may see; always as an attachment, never rendered as a page."""
     scope = scope_for(request)
     ticket_id = Attachment.objects.for_scope(scope).filter(pk=pk).values_list("ticket_id", flat=True).first()
@@ -459,7 +460,7 @@ EDIT_ALIASES = {
 def ticket_edit(request: HttpRequest, pk: int) -> HttpResponse:
     scope, ticket = staff_ticket(request, pk)
     scope.require("tickets.manage")
-    form = TicketEditForm(request.POST or None, scope=scope, ticket=ticket)
+    form = TicketEditForm(request.POST if request.method == "POST" else None, scope=scope, ticket=ticket)
     if request.method == "POST":
         if form.is_valid():
             changes = form.changes()

@@ -434,7 +434,12 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
         client = Client.objects.for_scope(scope).first()
     if client is not None:
         initial["client"] = client.pk
-    form = TicketCreateForm(request.POST or None, request.FILES or None, scope=scope, initial=initial)
+    form = TicketCreateForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        scope=scope,
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             ticket = _open(scope, form.service_data(), form.cleaned_data.get("attachments"))
@@ -458,7 +463,11 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
 
 
 def _portal_create(request: HttpRequest, scope: Scope) -> HttpResponse:
-    form = PortalTicketForm(request.POST or None, request.FILES or None, scope=scope)
+    form = PortalTicketForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        scope=scope,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             ticket = _open(
