@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("steward.devices.urls")),
     path("", include("steward.servicedesk.urls")),
     path("", include("steward.servicedesk.kb_urls")),
+    path("", include("steward.servicedesk.setup_urls")),
     path("api/v1/", api.urls),
 ]
 

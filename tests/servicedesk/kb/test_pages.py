@@ -351,3 +351,31 @@ def test_ticket_page_hook(world: Any, library: Library, rf: Any) -> None:
     html = render_to_string("servicedesk/kb/_ticket_suggestions.html", context, request=request)
     assert "Alpha printer guide" in html and reverse("kb_article_unlink", args=[library.a_public.pk]) in html
     assert f'name="next" value="/tickets/{ticket.pk}/"' in html
+
+
+HUGE = "9" * 30
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data", "status"),
+    [
+        ("get", "/kb/100000000000000000000/", {}, 404),
+        ("get", "/portal/kb/100000000000000000000/", {}, 404),
+        ("get", "/kb/{pk}/versions/100000000000000000000/", {}, 404),
+        ("get", "/kb/{pk}/versions/1/", {"against": HUGE}, 200),
+        ("get", "/kb/suggest/", {"q": "printer", "client": HUGE}, 200),
+        ("post", "/kb/suggest/", {"subject": "printer", "client_id": "-1"}, 200),
+        ("get", "/kb/ticket-articles/", {"ticket": HUGE}, 404),
+        ("get", "/kb/ticket-articles/", {"ticket": "T-x"}, 404),
+        ("get", "/kb/new/", {"client": HUGE}, 200),
+        ("get", "/kb/", {"client": HUGE, "page": HUGE}, 200),
+        ("post", "/kb/{pk}/link/", {"ticket": HUGE}, 302),
+        ("post", "/kb/{pk}/unlink/", {"ticket": "nonsense"}, 302),
+    ],
+)
+def test_nonsense_ids_never_crash(
+    world: Any, library: Library, login_as: Login, method: str, url: str, data: dict[str, str], status: int
+) -> None:
+    http = login_as(world.users["provider_admin"])
+    response = getattr(http, method)(url.format(pk=library.a_public.pk), data)
+    assert response.status_code == status

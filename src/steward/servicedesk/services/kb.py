@@ -49,6 +49,23 @@ MAX_SEARCH_RESULTS = 200
 
 PUBLIC = Article.Visibility.PUBLIC
 INTERNAL = Article.Visibility.INTERNAL
+MAX_ID = 2**63 - 1
+
+
+def as_id(value: Any) -> int | None:
+    """A positive 64-bit id from an int or a string of digits; ``None`` for anything else
+    (a bigger number would overflow the database driver instead of matching nothing)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isdigit() or len(value) > 19:
+            return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= MAX_ID else None
 
 
 # ---- Who sees and writes what ----------------------------------------------------------
@@ -72,10 +89,9 @@ def visible_articles(scope: Scope) -> QuerySet[Article]:
 
 def get_article(scope: Scope, pk: Any) -> Article:
     """One visible article; 404 for both "absent" and "not yours"."""
-    try:
-        number = int(pk)
-    except (TypeError, ValueError):
-        raise Http404("No such article.") from None
+    number = as_id(pk)
+    if number is None:
+        raise Http404("No such article.")
     article = visible_articles(scope).select_related("client", "created_by").filter(pk=number).first()
     if article is None:
         raise Http404("No such article.")
@@ -127,10 +143,9 @@ def _client(scope: Scope, value: Any) -> Client | None:
         return None
     if isinstance(value, Client):
         value = value.pk
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        raise ValidationError({"client": "Expected a client id."}) from None
+    pk = as_id(value)
+    if pk is None:
+        raise ValidationError({"client": "Expected a client id."})
     client = Client.objects.for_scope(scope).filter(pk=pk).first()
     if client is None:
         raise ValidationError({"client": "No such client, or it is outside your access."})
@@ -251,10 +266,9 @@ def versions(scope: Scope, article: Article) -> QuerySet[ArticleVersion]:
 
 
 def get_version(scope: Scope, article: Article, number: Any) -> ArticleVersion:
-    try:
-        wanted = int(number)
-    except (TypeError, ValueError):
-        raise Http404("No such version.") from None
+    wanted = as_id(number)
+    if wanted is None:
+        raise Http404("No such version.")
     found = versions(scope, article).filter(version=wanted).first()
     if found is None:
         raise Http404("No such version.")
@@ -435,11 +449,8 @@ def suggest(scope: Scope, text: str, client_id: Any = None, limit: int = 5) -> l
     if not is_staff(scope) and scope.user is not None and scope.user.client_id:
         client_id = scope.user.client_id
     if client_id not in (None, ""):
-        try:
-            wanted = int(client_id)
-        except (TypeError, ValueError):
-            wanted = 0
-        queryset = queryset.filter(Q(client__isnull=True) | Q(client_id=wanted))
+        # An unusable id narrows to the global articles rather than failing.
+        queryset = queryset.filter(Q(client__isnull=True) | Q(client_id=as_id(client_id) or 0))
     # One pattern match per term and field: the score is computed once in the SELECT and
     # sorted by its alias; articles matching nothing are dropped here rather than in a WHERE
     # (which would scan every body a second time).

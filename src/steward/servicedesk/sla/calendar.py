@@ -217,7 +217,11 @@ class BusinessCalendar:
                 )
         index = bisect_left(prefix, base + left, first + 1)
         left -= prefix[index - 1] - base
-        for lo, hi in self._day((chunk << _CHUNK_SHIFT) + index - 1):
+        day = (chunk << _CHUNK_SHIFT) + index - 1
+        intervals = self._days.get(day)
+        if intervals is None:
+            intervals = self._day(day)
+        for lo, hi in intervals:
             if left <= hi - lo:
                 return lo + left
             left -= hi - lo
@@ -301,7 +305,9 @@ class BusinessCalendar:
     def _full_days(self, first: int, stop: int) -> int:
         """Business seconds in the whole UTC days first … stop-1."""
         chunk, last_chunk = first >> _CHUNK_SHIFT, stop >> _CHUNK_SHIFT
-        prefix = self._chunk(chunk)
+        prefix = self._chunks.get(chunk)
+        if prefix is None:
+            prefix = self._chunk(chunk)
         if chunk == last_chunk:
             return prefix[stop & _CHUNK_MASK] - prefix[first & _CHUNK_MASK]
         total = prefix[_CHUNK] - prefix[first & _CHUNK_MASK]

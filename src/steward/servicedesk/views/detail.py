@@ -9,6 +9,7 @@ Customers get their own page without internal notes, internal files or staff con
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 from typing import Any
 
@@ -18,6 +19,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -68,11 +71,22 @@ CHECK_FIELDS = "Please correct the highlighted fields."
 SAFE_INLINE_TYPES = frozenset(
     {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "application/pdf", "text/plain"}
 )
+KB_BOX = "servicedesk/kb/_ticket_suggestions.html"
 ENTRY_LIMIT = 100
 EVENT_LIMIT = 40
 
 
 # ---- Page context -------------------------------------------------------------------------
+
+
+@functools.cache
+def kb_box_available() -> bool:
+    """Whether the knowledge base offers its box for ticket pages (it loads itself with htmx)."""
+    try:
+        get_template(KB_BOX)
+    except TemplateDoesNotExist:
+        return False
+    return True
 
 
 def _related(scope: Scope, ticket: Ticket) -> dict[str, Any]:
@@ -153,7 +167,7 @@ def staff_context(
         "canned_responses": list(
             shortcuts.canned_responses(scope, ticket).only("pk", "title").order_by("title")
         ),
-        "kb_suggestions": [],  # filled by the knowledge base (servicedesk/kb/_ticket_suggestions.html)
+        "kb_suggestions": kb_box_available(),
         **_related(scope, ticket),
     }
     context["reply_form"] = forms.get("reply_form") or ReplyForm(
@@ -208,7 +222,7 @@ def portal_context(scope: Scope, ticket: Ticket, forms: dict[str, Any] | None = 
         ),
         "reply_form": forms.get("reply_form") or PortalReplyForm(),
         "attach_form": forms.get("attach_form") or AttachForm(),
-        "kb_suggestions": [],
+        "kb_suggestions": kb_box_available(),
     }
 
 

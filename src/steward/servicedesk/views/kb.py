@@ -24,7 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from steward.core.forms.tenancy import apply_service_errors
-from steward.core.listing import Column, Filter, build_listing, positive_int
+from steward.core.listing import Column, Filter, build_listing
 from steward.core.models import Client
 from steward.core.scoping import Scope
 from steward.core.views.tenancy import CLIENT_SELECT_LIMIT, is_partial, render_list, scope_for
@@ -84,7 +84,12 @@ def _client_filter(scope: Scope) -> Filter:
         return [(GLOBAL, "Global (every client)"), *listed]
 
     def coerce(raw: str) -> Any:
-        return GLOBAL if raw == GLOBAL else positive_int(raw)
+        if raw == GLOBAL:
+            return GLOBAL
+        number = kb.as_id(raw)
+        if number is None:
+            raise ValueError(raw)
+        return number
 
     def lookup(queryset: QuerySet[Any], value: Any) -> QuerySet[Any]:
         if value == GLOBAL:
@@ -242,9 +247,9 @@ def kb_article_create(request: HttpRequest) -> HttpResponse:
     scope.require("kb.edit")
     ticket_services.require_staff(scope)
     initial: dict[str, Any] = {}
-    raw_client = request.GET.get("client", "")
-    if raw_client.isdigit() and Client.objects.for_scope(scope).filter(pk=int(raw_client)).exists():
-        initial["client"] = raw_client
+    wanted = kb.as_id(request.GET.get("client", ""))
+    if wanted is not None and Client.objects.for_scope(scope).filter(pk=wanted).exists():
+        initial["client"] = str(wanted)
     form = ArticleForm(request.POST or None, scope=scope, initial=initial)
     if request.method == "POST" and not _wants_preview(request) and form.is_valid():
         try:
@@ -364,10 +369,10 @@ def kb_article_version(request: HttpRequest, pk: int, version: int) -> HttpRespo
     """One version, compared with another (by default the one before it)."""
     scope, article = _staff_article(request, pk)
     shown = kb.get_version(scope, article, version)
-    raw_against = request.GET.get("against", "")
+    wanted = kb.as_id(request.GET.get("against", ""))
     against = None
-    if raw_against.isdigit() and len(raw_against) < 10:
-        against = kb.versions(scope, article).filter(version=int(raw_against)).first()
+    if wanted is not None:
+        against = kb.versions(scope, article).filter(version=wanted).first()
     if against is None:
         against = kb.versions(scope, article).filter(version__lt=shown.version).first()
     old_body = against.body if against is not None else ""
@@ -416,9 +421,7 @@ def kb_suggest(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     parts = [data.get(name, "") for name in ("q", "subject", "body", "description")]
     text = " ".join(str(part) for part in parts if part)[: kb.MAX_SUGGEST_TEXT]
-    client_id = data.get("client_id") or data.get("client") or None
-    if client_id is not None and not str(client_id).isdigit():
-        client_id = None
+    client_id = kb.as_id(data.get("client_id") or data.get("client") or "")
     suggestions = kb.suggest(scope, text, client_id) if text.strip() else []
     return render(
         request,
@@ -467,9 +470,11 @@ def _current_path(request: HttpRequest) -> str:
 
 
 def _ticket_from(scope: Scope, raw: Any) -> Ticket:
-    if raw in (None, ""):
+    """The ticket named by a form field: "123" or "T-123"."""
+    number = kb.as_id(str(raw or "").strip().upper().removeprefix("T-"))
+    if number is None:
         raise Http404("No such ticket.")
-    return ticket_services.get_ticket(scope, str(raw).strip()[:24])
+    return ticket_services.get_ticket(scope, number)
 
 
 @login_required
