@@ -140,8 +140,15 @@ def test_mailbox_password_is_stored_encrypted_and_never_shown(world, login_as):
     page = http.get(reverse("mailbox_edit", args=[mailbox.pk]))
     assert b"Sup3r-secret-pw" not in page.content
     # Saving without a password keeps the stored one.
-    data = {"address": "help@desk.example", "enabled": "on", "imap_host": "imap.desk.example",
-            "imap_port": 993, "imap_security": "ssl", "imap_username": "help", "imap_folder": "INBOX"}  # fmt: skip
+    data = {
+        "address": "help@desk.example",
+        "enabled": "on",
+        "imap_host": "imap.desk.example",
+        "imap_port": 993,
+        "imap_security": "ssl",
+        "imap_username": "help",
+        "imap_folder": "INBOX",
+    }
     assert http.post(reverse("mailbox_edit", args=[mailbox.pk]), data).status_code == 302
     mailbox.refresh_from_db()
     assert (
