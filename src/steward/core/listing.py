@@ -134,9 +134,15 @@ def end_of_day(value: str) -> dt.datetime:
     return start_of_day(value) + dt.timedelta(days=1)
 
 
+MAX_ID = 2**63 - 1  # the largest id any supported database stores
+
+
 def positive_int(value: str) -> int:
+    """An id from the query string; nonsense (including numbers no database holds) is refused."""
+    if len(value) > 19:
+        raise ValueError(value)
     number = int(value)
-    if number < 1:
+    if not 1 <= number <= MAX_ID:
         raise ValueError(value)
     return number
 

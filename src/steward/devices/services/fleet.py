@@ -230,10 +230,11 @@ def device_filters(
     def site_options() -> list[tuple[str, str]]:
         # Offered once a client is chosen (a whole provider's sites make a useless select);
         # a ?site= without a client still filters and shows as a chip.
-        chosen = str(params.get("client", ""))
-        if not chosen.isdigit():
+        try:
+            chosen = positive_int(str(params.get("client", "")))
+        except ValueError:
             return []
-        rows = sites.filter(client_id=int(chosen)).order_by("name", "pk").values_list("pk", "name")
+        rows = sites.filter(client_id=chosen).order_by("name", "pk").values_list("pk", "name")
         return [(str(pk), name) for pk, name in rows[:SELECT_LIMIT]]
 
     def tag_options() -> list[tuple[str, str]]:
@@ -332,6 +333,14 @@ def filter_devices(
     return queryset
 
 
+def _is_id(text: str) -> bool:
+    try:
+        positive_int(text)
+    except ValueError:
+        return False
+    return True
+
+
 def clean_filter(raw: Mapping[str, Any] | str) -> dict[str, str]:
     """A dynamic group's filter from a dict or a query string (``os=windows&status=offline``),
     validated: known keys only, valid values, ``ValidationError`` otherwise."""
@@ -355,9 +364,9 @@ def clean_filter(raw: Mapping[str, Any] | str) -> dict[str, str]:
             "os": text in Device.OsFamily.values,
             "kind": text in Device.Kind.values,
             "status": text in STATUSES,
-            "client": text.isdigit() and int(text) > 0,
-            "site": text.isdigit() and int(text) > 0,
-            "tag": text.isdigit() and int(text) > 0,
+            "client": _is_id(text),
+            "site": _is_id(text),
+            "tag": _is_id(text),
         }.get(key, True)
         if not valid:
             problems.append(f"“{text[:40]}” is not a valid {key}.")

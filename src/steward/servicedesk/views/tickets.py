@@ -29,7 +29,7 @@ from steward.core.forms.tenancy import apply_service_errors
 from steward.core.listing import Column, Filter, build_listing, positive_int
 from steward.core.models import Client, Site
 from steward.core.scoping import Scope
-from steward.core.views.tenancy import client_filter, render_list, requested_client
+from steward.core.views.tenancy import client_filter, is_partial, render_list, requested_client
 from steward.servicedesk.forms import (
     PortalTicketForm,
     SaveViewForm,
@@ -327,6 +327,9 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     }
     if not staff:
         return render_list(request, "servicedesk/portal/list.html", "servicedesk/portal/_table.html", context)
+    page, partial = "servicedesk/tickets/list.html", "servicedesk/tickets/_table.html"
+    if is_partial(request):  # only the results are swapped: no need for the view links
+        return render_list(request, page, partial, context)
     current = sorted(query.items())
     context["quick_views"] = [
         {"label": label, "query": urlencode(params), "active": sorted(params.items()) == current}
@@ -344,7 +347,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             }
         )
     context["saved_views"] = saved
-    return render_list(request, "servicedesk/tickets/list.html", "servicedesk/tickets/_table.html", context)
+    return render_list(request, page, partial, context)
 
 
 VIEW_KEYS = frozenset(
