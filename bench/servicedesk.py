@@ -52,12 +52,16 @@ def child(database: str, tickets: int, repeat: int, recompute: int) -> dict[str,
         import servicedesk_seed
 
         started = time.perf_counter()
-        report = servicedesk_seed.seed(tickets=tickets, progress=lambda message: print(message, file=sys.stderr))
+        report = servicedesk_seed.seed(
+            tickets=tickets, progress=lambda message: print(message, file=sys.stderr)
+        )
         seed_seconds = time.perf_counter() - started
         policy_seconds = _policies(report.provider_id)
         pagebench.analyze()
         http = HttpClient()
-        http.force_login(User.unscoped.get(email=report.admin_email), backend="steward.core.auth.EmailBackend")
+        http.force_login(
+            User.unscoped.get(email=report.admin_email), backend="steward.core.auth.EmailBackend"
+        )
         client_id = report.client_ids[7]
         tech_id = report.technician_ids[3]
         urls = {
@@ -161,7 +165,14 @@ def main() -> None:
             __file__,
             name,
             url,
-            ["--tickets", str(args.tickets), "--repeat", str(args.repeat), "--recompute", str(args.recompute)],
+            [
+                "--tickets",
+                str(args.tickets),
+                "--repeat",
+                str(args.repeat),
+                "--recompute",
+                str(args.recompute),
+            ],
         )
     pagebench.print_table(report, SCENARIOS)
     for name, result in report.items():

@@ -10,7 +10,7 @@ from steward.servicedesk.models import Reply, Ticket, TicketEvent
 from steward.servicedesk.services import search
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-import servicedesk_seed  # noqa: E402
+import servicedesk_seed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

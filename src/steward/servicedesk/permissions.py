@@ -11,7 +11,9 @@ register_permissions(
         "tickets.manage": "Change status, priority, assignment, links; merge and split",
         "tickets.view_all_client": "See every ticket of the client, not only one's own",
         "tickets.time": "Track time on tickets",
-        "servicedesk.configure": "Configure queues, teams, SLAs, calendars, mailboxes, canned responses, macros",
+        "servicedesk.configure": (
+            "Configure queues, teams, SLAs, calendars, mailboxes, canned replies and macros"
+        ),
         "kb.view": "Read knowledge-base articles",
         "kb.edit": "Write and publish knowledge-base articles",
     },
