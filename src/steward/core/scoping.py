@@ -181,10 +181,24 @@ class TenantOwned(models.Model):
 
     @classmethod
     def scope_q(cls, scope: Scope) -> models.Q:
-        q = models.Q(**{cls.provider_path: scope.provider_id})
+        q = cls._provider_q(scope.provider_id)
         if scope.client_ids is not None:
             q &= models.Q(**{f"{cls.client_path}__in": list(scope.client_ids)})
         return q
+
+    @classmethod
+    def _provider_q(cls, provider_id: int) -> models.Q:
+        """Rows of one provider. When the provider is reached through the client, ask for
+        "client in (the provider's clients)" rather than joining the client table: with the
+        join, SQLite's planner starts from the client table and then sorts every matching
+        row, which on a million tickets is seconds instead of milliseconds."""
+        prefix = cls.client_path.removesuffix("_id")
+        if cls.client_path.endswith("_id") and cls.provider_path == f"{prefix}__provider_id":
+            from steward.core.models import Client
+
+            clients = Client.unscoped.filter(provider_id=provider_id).values("pk")
+            return models.Q(**{f"{cls.client_path}__in": clients})
+        return models.Q(**{cls.provider_path: provider_id})
 
     @property
     def owning_client_id(self) -> int | None:

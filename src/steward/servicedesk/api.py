@@ -299,9 +299,10 @@ def _multipart(request: HttpRequest, *, payload: bool = True) -> tuple[Any, list
     return data, files.getlist("files")
 
 
-def _read_body(request: HttpRequest, schema: type[S], *, files: bool = True) -> tuple[S, list[Upload]]:
+def _read_body(request: HttpRequest, schema: type[S]) -> tuple[S, list[Upload]]:
+    """The body as ``schema`` and its files: JSON, or multipart with "payload" and "files"."""
     uploads: list[Any] = []
-    if files and request.content_type == "multipart/form-data":
+    if request.content_type == "multipart/form-data":
         data, uploads = _multipart(request)
         if data is None:
             raise RequestValidationError(

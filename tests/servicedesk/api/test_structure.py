@@ -135,11 +135,6 @@ def test_end_users_see_links_only_to_tickets_they_see(world, desk, session_as):
     assert [row["ticket_id"] for row in rows] == [desk.staff.pk]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="structure.link runs TicketRelation.objects.get_or_create without a scope "
-    "(UnscopedQueryError); fix in services/structure.py, then drop this marker",
-)
 def test_link_tickets(world, desk, api_as):
     api = api_as("technician_a")
     response = api.post(f"/tickets/{desk.staff.pk}/links", {"target_id": desk.mine.pk, "kind": "blocks"})

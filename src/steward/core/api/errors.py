@@ -17,7 +17,8 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
@@ -135,6 +136,12 @@ def install(api: NinjaAPI) -> None:
     def not_found(request: HttpRequest, exc: Any) -> HttpResponse:
         return respond(request, 404, error_body("Not found, or outside your access."))
 
+    def too_big(request: HttpRequest, exc: Any) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return respond(
+            request, 413, error_body(f"The request body is too large (the limit is {limit:,} bytes).")
+        )
+
     def server_error(request: HttpRequest, exc: Any) -> HttpResponse:
         request_id = audit.current_actor().request_id
         logger.exception(
@@ -155,4 +162,5 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(PermissionDenied, forbidden)
     api.add_exception_handler(ObjectDoesNotExist, not_found)
     api.add_exception_handler(Http404, not_found)
+    api.add_exception_handler(RequestDataTooBig, too_big)
     api.add_exception_handler(Exception, server_error)

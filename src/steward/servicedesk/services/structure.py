@@ -131,7 +131,7 @@ def split(scope: Scope, ticket: Ticket, reply_ids: Iterable[Any], subject: str) 
     )
     Reply.unscoped.filter(pk__in=[reply.pk for reply in replies]).update(ticket=new_ticket)
     Attachment.unscoped.filter(reply__in=replies).update(ticket=new_ticket)
-    TicketRelation.objects.create(source=new_ticket, target=ticket, kind=TicketRelation.Kind.RELATES)
+    TicketRelation.unscoped.create(source=new_ticket, target=ticket, kind=TicketRelation.Kind.RELATES)
     for changed in (ticket, new_ticket):
         _rebuild_search(changed)
         changed.save()
@@ -144,7 +144,7 @@ def link(scope: Scope, source: Ticket, target_id: Any, kind: str) -> TicketRelat
         raise ValidationError({"kind": f"Link kinds: {', '.join(TicketRelation.Kind.values)}."})
     target = get_ticket(scope, target_id)
     _same_client(source, target)
-    relation, _ = TicketRelation.objects.get_or_create(source=source, target=target, kind=kind)
+    relation, _ = TicketRelation.unscoped.get_or_create(source=source, target=target, kind=kind)
     return relation
 
 
