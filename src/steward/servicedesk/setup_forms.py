@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 from django import forms
 
+from steward.core.models import Client
 from steward.servicedesk import sla as engine
 from steward.servicedesk.models import BusinessCalendar, Mailbox, Queue, ServiceProfile, SlaPolicy
 
@@ -180,7 +181,9 @@ class ServiceProfileForm(forms.ModelForm):
 
 
 class AcceptMailForm(forms.Form):
-    client = forms.ModelChoiceField(queryset=None, empty_label="— choose the client —")  # type: ignore[arg-type]
+    client: forms.ModelChoiceField[Client] = forms.ModelChoiceField(
+        queryset=Client.unscoped.none(), empty_label="— choose the client —"
+    )
 
     def __init__(self, *args: Any, clients: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
