@@ -259,3 +259,21 @@ def test_empty_and_paged(world, login_as):
     assert response.status_code == 200
     assert len(response.context["listing"].page.object_list) == 5
     assert http.get(reverse("ticket_list"), {"page": 99}).status_code == 200
+
+
+def test_portal_filters(world, desk, login_as):
+    scope = staff_scope(world)
+    tickets.change_status(scope, desk.ticket_a, "resolved")
+    http = login_as(world.users["client_admin_a"])
+    assert _numbers(http.get(reverse("ticket_list"), {"status": "open"})) == {desk.ticket_a_other.pk}
+    assert _numbers(http.get(reverse("ticket_list"), {"status": "done"})) == {desk.ticket_a.pk}
+    assert _numbers(http.get(reverse("ticket_list"), {"mine": "yes", "sort": "requester"})) == set()
+    desk.ticket_a.watchers.add(world.users["client_admin_a"])
+    response = http.get(reverse("ticket_list"), {"mine": "yes", "sort": "-requester"})
+    assert _numbers(response) == {desk.ticket_a.pk}
+    response = http.get(reverse("ticket_list"), {"status": "closed", "mine": "maybe"})
+    assert response.status_code == 200
+    assert len(response.context["listing"].notices) == 2
+    # End users have no "whose" filter: they only ever see their own and followed tickets.
+    html = login_as(world.users["end_user_a"]).get(reverse("ticket_list")).content.decode()
+    assert 'name="mine"' not in html

@@ -603,22 +603,3 @@ def watcher_candidates(scope: Scope, ticket: Ticket) -> QuerySet[User]:
         .filter(Q(role__in=PROVIDER_ROLES) | Q(client_id=ticket.client_id))
         .order_by("full_name", "pk")
     )
-
-
-def link_tickets(scope: Scope, source: Ticket, target_id: Any, kind: str) -> Any:
-    """Link ``source`` to a visible ticket of the same client (``structure.link`` semantics).
-
-    ``structure.link`` looks the link up with ``get_or_create`` on the scoped manager, which
-    refuses to run without a scope; this does the same checks and uses the unscoped manager
-    for the lookup once both tickets are known to be visible.
-    """
-    from steward.servicedesk.models import TicketRelation
-    from steward.servicedesk.services.structure import _same_client
-
-    require_staff(scope)
-    if kind not in TicketRelation.Kind.values:
-        raise ValidationError({"kind": f"Link kinds: {', '.join(TicketRelation.Kind.values)}."})
-    target = get_ticket(scope, target_id)
-    _same_client(source, target)
-    relation, _ = TicketRelation.unscoped.get_or_create(source=source, target=target, kind=kind)
-    return relation

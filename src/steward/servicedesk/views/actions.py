@@ -48,9 +48,7 @@ def ticket_link(request: HttpRequest, pk: int) -> HttpResponse:
     form = LinkForm(request.POST)
     if form.is_valid():
         try:
-            relation = ticket_service.link_tickets(
-                scope, ticket, form.cleaned_data["target"], form.cleaned_data["kind"]
-            )
+            relation = structure.link(scope, ticket, form.cleaned_data["target"], form.cleaned_data["kind"])
         except Http404:
             form.add_error("target", "No such ticket.")
         except ValidationError as exc:

@@ -19,7 +19,17 @@ from steward.core.views.tenancy import scope_for
 from steward.servicedesk.models import OPEN_STATUSES, Ticket
 from steward.servicedesk.services import tickets as ticket_service
 
-__all__ = ["Sla", "SlaTarget", "detail_url", "is_htmx", "row_sla", "scope_for", "sla_targets", "staff_ticket"]
+__all__ = [
+    "Sla",
+    "SlaTarget",
+    "detail_url",
+    "is_htmx",
+    "row_sla",
+    "scope_for",
+    "sla_cell",
+    "sla_targets",
+    "staff_ticket",
+]
 
 METRIC_LABELS = {
     "first_response": "First response",
@@ -64,21 +74,34 @@ class Sla:
     at: dt.datetime | None = None
 
 
-def row_sla(ticket: Ticket, now: dt.datetime) -> Sla | None:
-    if ticket.sla_breached:
+def sla_cell(
+    status: str,
+    due: dt.datetime | None,
+    warn: dt.datetime | None,
+    breached: bool,
+    paused: bool,
+    now: dt.datetime,
+) -> Sla | None:
+    if breached:
         return Sla("Breached", "badge-bad", "At least one SLA target was missed.")
-    if ticket.status not in OPEN_STATUSES:
+    if status not in OPEN_STATUSES:
         return None
-    if ticket.sla_paused:
+    if paused:
         return Sla("Paused", "", "The SLA clock is stopped while the ticket waits.")
-    due = ticket.sla_due_at
     if due is None:
         return None
     if due <= now:
         return Sla("Overdue", "badge-bad", "Past its due time.", due)
-    if due - now <= SOON or (ticket.sla_warn_at is not None and ticket.sla_warn_at <= now):
+    if due - now <= SOON or (warn is not None and warn <= now):
         return Sla("Due soon", "badge-warn", "", due)
     return Sla("Due", "badge-info", "", due)
+
+
+def row_sla(ticket: Ticket, now: dt.datetime) -> Sla | None:
+    """The SLA badge of a ticket from its cached columns."""
+    return sla_cell(
+        ticket.status, ticket.sla_due_at, ticket.sla_warn_at, ticket.sla_breached, ticket.sla_paused, now
+    )
 
 
 @dataclass(frozen=True)
