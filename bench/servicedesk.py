@@ -174,6 +174,8 @@ def main() -> None:
                 str(args.recompute),
             ],
         )
+        # Each database's figures as soon as they exist: a long run cut short keeps them.
+        print(json.dumps({"bench": "servicedesk", "partial": name, "result": report[name]}), file=sys.stderr)
     pagebench.print_table(report, SCENARIOS)
     for name, result in report.items():
         recompute = result["sla_recompute"]
