@@ -175,10 +175,7 @@ def service_profile_edit(request: HttpRequest, client_id: int) -> HttpResponse:
         profile = form.save(commit=False)
         profile.client = client
         profile.save()
-        count = sla.recompute(
-            list(client.tickets.filter(status__in=list(sla_open_statuses())).values_list("pk", flat=True))
-        )
-        messages.success(request, f"Saved; the SLA state of {count} open ticket(s) was recomputed.")
+        _recompute_after(request, client_id=client.pk)
         return redirect("sla_setup")
     return _form_page(
         request,
@@ -187,12 +184,6 @@ def service_profile_edit(request: HttpRequest, client_id: int) -> HttpResponse:
         reverse("sla_setup"),
         "Which SLA, calendar and sender name this client (or one of its sites) gets.",
     )
-
-
-def sla_open_statuses() -> frozenset[str]:
-    from steward.servicedesk.models import OPEN_STATUSES
-
-    return frozenset(str(status) for status in OPEN_STATUSES)
 
 
 # ---- Mailboxes ---------------------------------------------------------------------------------

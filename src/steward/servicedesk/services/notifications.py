@@ -32,7 +32,6 @@ from steward.servicedesk.mail import compose_message
 from steward.servicedesk.mail.errors import MailTransportError
 from steward.servicedesk.mail.outbound import send_message
 from steward.servicedesk.models import (
-    InboundMail,
     Mailbox,
     OutboundMail,
     Reply,
@@ -290,7 +289,7 @@ def ticket_resolved(ticket_id: int) -> OutboundMail | None:
         return None
     survey, token = csat.create_survey(ticket, ticket.requester_email)
     links = {
-        rating: _site_url(reverse("csat_answer", args=[token, rating])) if _has_route("csat_answer") else ""
+        rating: _site_url(reverse("csat_answer", args=[token, rating]))
         for rating in SatisfactionSurvey.Rating.values
     }
     message = _compose(
@@ -302,16 +301,6 @@ def ticket_resolved(ticket_id: int) -> OutboundMail | None:
         auto_submitted="auto-generated",
     )
     return _send(ticket, message)
-
-
-def _has_route(name: str) -> bool:
-    from django.urls import NoReverseMatch
-
-    try:
-        reverse(name, args=["x" * 8, "good"])
-    except NoReverseMatch:
-        return False
-    return True
 
 
 def sla_alert(ticket_id: int, metric: str, kind: str) -> OutboundMail | None:
@@ -339,7 +328,3 @@ def sla_alert(ticket_id: int, metric: str, kind: str) -> OutboundMail | None:
         auto_submitted="auto-generated",
     )
     return _send(ticket, message)
-
-
-def inbound_of(reply: Reply) -> InboundMail | None:
-    return InboundMail.objects.filter(reply=reply).first()

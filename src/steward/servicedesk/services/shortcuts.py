@@ -55,11 +55,7 @@ def canned_responses(scope: Scope, ticket: Ticket | None = None) -> QuerySet[Can
 
 
 def render_canned(scope: Scope, canned: CannedResponse, ticket: Ticket) -> str:
-    text = canned.body
-    for token, value in PLACEHOLDERS.items():
-        if token in text:
-            text = text.replace(token, value(ticket, scope.user))
-    return text
+    return render_text(scope, canned.body, ticket)
 
 
 def validate_macro_actions(scope: Scope, actions: Any) -> dict[str, Any]:

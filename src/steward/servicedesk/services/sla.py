@@ -257,14 +257,6 @@ def applied_for(ticket: Ticket) -> Applied | str | None:
     return _resolved(resolver, provider_id, ticket.client_id, ticket.site_id, ticket.sla_policy_id)
 
 
-def outcome_for(ticket: Ticket, now: dt.datetime | None = None) -> engine.SlaOutcome | None:
-    applied = applied_for(ticket)
-    events = _events_by_ticket([ticket.pk]).get(ticket.pk, [])
-    if not isinstance(applied, Applied) or not events:
-        return None
-    return engine.compute(events, applied.policy_spec, applied.calendar_spec, now or timezone.now())
-
-
 def refresh(ticket: Ticket, now: dt.datetime | None = None) -> CachedSla:
     """Recompute one ticket (after each change of it), store the cached columns and record
     a breach the change itself caused (e.g. a priority raised past its target)."""
@@ -349,12 +341,19 @@ def recompute(ticket_ids: Iterable[int], *, now: dt.datetime | None = None, batc
     return done
 
 
-def tickets_using(policy: SlaPolicy | None = None, calendar: BusinessCalendar | None = None) -> list[int]:
-    """Open tickets whose SLA state may change when ``policy`` or ``calendar`` changes."""
+def tickets_using(
+    policy: SlaPolicy | None = None, calendar: BusinessCalendar | None = None, client_id: int | None = None
+) -> list[int]:
+    """Open tickets whose SLA state may change when ``policy``, ``calendar`` or a client's
+    service profile changes."""
     from steward.servicedesk.models import OPEN_STATUSES
 
-    provider_id = policy.provider_id if policy else calendar.provider_id if calendar else None
-    queryset = Ticket.unscoped.filter(client__provider_id=provider_id, status__in=list(OPEN_STATUSES))
+    queryset = Ticket.unscoped.filter(status__in=list(OPEN_STATUSES))
+    if client_id is not None:
+        queryset = queryset.filter(client_id=client_id)
+    else:
+        provider_id = policy.provider_id if policy else calendar.provider_id if calendar else None
+        queryset = queryset.filter(client__provider_id=provider_id)
     return list(queryset.values_list("pk", flat=True))
 
 

@@ -85,14 +85,12 @@ def visible_tickets(scope: Scope) -> QuerySet[Ticket]:
     return queryset
 
 
-def get_ticket(scope: Scope, pk: Any, *, for_update: bool = False) -> Ticket:
+def get_ticket(scope: Scope, pk: Any) -> Ticket:
     try:
         number = int(str(pk).removeprefix("T-").removeprefix("t-"))
     except (TypeError, ValueError):
         raise Http404("No such ticket.") from None
     queryset = visible_tickets(scope).select_related("client", "site", "queue", "assignee", "team")
-    if for_update:
-        queryset = queryset.select_for_update(of=("self",))
     ticket = queryset.filter(pk=number).first()
     if ticket is None:
         raise Http404("No such ticket.")
