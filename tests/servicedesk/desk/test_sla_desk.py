@@ -119,6 +119,33 @@ def test_changing_a_calendar_is_applied_by_recompute(setup):
     assert target(ticket, "resolution")["due_at"] == "2026-11-10T01:00:00Z"  # 16 h around the clock
 
 
+def test_bulk_recompute_stores_exactly_what_a_single_refresh_does(setup):
+    """The bulk path (raw SQL reads, epoch rows, one statement per batch on PostgreSQL) must
+    agree column for column with the per-ticket path, across several batches."""
+    world, _office, _standard, premium = setup
+    tech = Scope.for_user(world.users["technician_all"])
+    opened = [open_at(world, at(hour, day=hour % 3)) for hour in range(7)]
+    tickets.change_status(tech, opened[1], "waiting_on_customer", at=at(3, day=1))
+    tickets.change_status(tech, opened[2], "resolved", at=at(5, day=2))
+    tickets.update_ticket(tech, opened[3], {"sla_policy_id": premium.pk})
+    tickets.update_ticket(tech, opened[4], {"priority": "p1"})
+    moment = at(2, day=6)
+    columns = ("sla_state", "sla_due_at", "sla_warn_at", "sla_breached", "sla_paused")
+    expected = {}
+    for ticket in opened:
+        sla.refresh(ticket, now=moment)
+        expected[ticket.pk] = Ticket.unscoped.filter(pk=ticket.pk).values_list(*columns).get()
+    Ticket.unscoped.filter(pk__in=expected).update(sla_state={}, sla_due_at=None, sla_warn_at=None)
+
+    assert sla.recompute(list(expected), now=moment, batch=3) == len(opened)
+
+    stored = {pk: Ticket.unscoped.filter(pk=pk).values_list(*columns).get() for pk in expected}
+    assert stored == expected
+    assert any(row[3] for row in stored.values()), "some ticket is breached by Monday week"
+    assert any(row[4] for row in stored.values()), "the waiting ticket is paused"
+    assert any(row[1] is None for row in stored.values()), "the resolved ticket has nothing due"
+
+
 def test_sweep_warns_then_escalates_once_each(setup, committed):
     world, *_ = setup
     ticket = open_at(world, at(0), assignee_id=world.users["technician_a"].pk, impact="high", urgency="high")

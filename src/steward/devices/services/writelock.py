@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
+import tempfile
 from collections.abc import Iterator
 
 from django.db import connection
@@ -37,4 +39,7 @@ def sqlite_writer_turn() -> Iterator[None]:
 
 @functools.cache
 def _writer_lock_path() -> str:
+    if connection.is_in_memory_db():  # type: ignore[attr-defined]
+        # tests: no file to sit beside, and the database is this process's
+        return os.path.join(tempfile.gettempdir(), f"steward-{os.getpid()}.ingest-lock")
     return f"{connection.settings_dict['NAME']}.ingest-lock"

@@ -15,16 +15,17 @@ by itself, which the sweep job watches), ``sla_breached`` and ``sla_paused``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
+from steward.core.models import Client
 from steward.servicedesk import sla as engine
 from steward.servicedesk.models import (
     BusinessCalendar,
@@ -34,6 +35,7 @@ from steward.servicedesk.models import (
     Ticket,
     TicketEvent,
 )
+from steward.servicedesk.sla.calendar import to_epoch
 
 OPEN_TARGET_STATES = frozenset({"running", "paused", "breached"})
 ALWAYS_OPEN_UTC: dict[str, Any] = {"name": "24/7 (UTC)", "timezone": "UTC", "always_open": True}
@@ -144,49 +146,55 @@ class _Resolver:
         )
 
 
-def to_engine_event(
-    kind: str, at: dt.datetime, status: str, priority: str, ticket_type: str
-) -> engine.TicketEvent | None:
-    """The engine's view of a logged event (assignments and notes don't move SLA clocks)."""
-    if kind == "created":
-        return engine.TicketEvent(
-            at, kind, status=status or "new", priority=priority, ticket_type=ticket_type
-        )
-    if kind == "status":
-        return engine.TicketEvent(at, kind, status=status)
-    if kind == "priority":
-        return engine.TicketEvent(at, kind, priority=priority)
-    if kind == "type":
-        return engine.TicketEvent(at, kind, ticket_type=ticket_type)
-    if kind in ("agent_reply", "customer_reply", "merged"):
-        return engine.TicketEvent(at, kind)
-    return None
+ENGINE_EVENT_KINDS = engine.EVENT_KINDS  # assignments, notes… don't move SLA clocks
 
 
-EVENT_COLUMNS = ("ticket_id", "at", "kind", "status", "priority", "ticket_type")
+def _epoch_sql(column: str) -> str:
+    """SQL for a datetime column as whole epoch seconds, floored like the engine's."""
+    if connection.vendor == "postgresql":
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"  # stored as UTC text; %s drops the fraction
 
 
-def _events_by_ticket(ticket_ids: list[int]) -> dict[int, list[engine.TicketEvent]]:
-    grouped: dict[int, list[engine.TicketEvent]] = defaultdict(list)
-    rows = (
-        TicketEvent.unscoped.filter(ticket_id__in=ticket_ids)
-        .order_by("ticket_id", "at", "id")
-        .values_list(*EVENT_COLUMNS)
+def _in_list(values: list[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _events_by_ticket(ticket_ids: list[int]) -> dict[int, list[engine.EventRow]]:
+    """Each ticket's SLA-relevant log as the engine's plain rows, in order.
+
+    Raw SQL and no per-event objects: building them was a third of a bulk recompute."""
+    grouped: dict[int, list[engine.EventRow]] = defaultdict(list)
+    if not ticket_ids:
+        return grouped
+    sql = (
+        f"SELECT ticket_id, {_epoch_sql('at')}, kind, status, priority, ticket_type"  # noqa: S608
+        f" FROM {TicketEvent._meta.db_table}"
+        f" WHERE ticket_id IN ({_in_list(ticket_ids)}) AND kind IN ({_in_list(list(ENGINE_EVENT_KINDS))})"
+        " ORDER BY ticket_id, at, id"
     )
-    for ticket_id, at, kind, status, priority, ticket_type in rows:
-        event = to_engine_event(kind, at, status, priority, ticket_type)
-        if event is not None:
-            grouped[ticket_id].append(event)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ticket_ids, *ENGINE_EVENT_KINDS])
+        for ticket_id, *row in cursor.fetchall():
+            grouped[ticket_id].append(tuple(row))
     return grouped
 
 
 @dataclass(frozen=True)
 class CachedSla:
     state: dict[str, Any]
-    due_at: dt.datetime | None
-    warn_at: dt.datetime | None
+    due_ts: int | None  # epoch seconds
+    warn_ts: int | None
     breached: bool
     paused: bool
+
+    @property
+    def due_at(self) -> dt.datetime | None:
+        return None if self.due_ts is None else _aware(self.due_ts)
+
+    @property
+    def warn_at(self) -> dt.datetime | None:
+        return None if self.warn_ts is None else _aware(self.warn_ts)
 
 
 def _resolved(resolver: _Resolver, *key: Any) -> Applied | str | None:
@@ -197,12 +205,12 @@ def _resolved(resolver: _Resolver, *key: Any) -> Applied | str | None:
         return f"The SLA configuration is invalid: {exc}"
 
 
-def _cache_of(applied: Applied | str | None, events: list[engine.TicketEvent], now: dt.datetime) -> CachedSla:
+def _cache_of(applied: Applied | str | None, events: list[engine.EventRow], now_ts: int) -> CachedSla:
     if isinstance(applied, str):
         return CachedSla({"error": applied}, None, None, False, False)
     if applied is None or not events:
         return CachedSla({}, None, None, False, False)
-    outcome = engine.compute(events, applied.policy_spec, applied.calendar_spec, now)
+    outcome = engine.compute_rows(events, applied.policy_spec, applied.calendar_spec, now_ts)
     due = [t.due_ts for t in outcome.targets if t.state in OPEN_TARGET_STATES and t.due_ts is not None]
     state = {
         "policy": applied.policy.name,
@@ -217,16 +225,31 @@ def _cache_of(applied: Applied | str | None, events: list[engine.TicketEvent], n
     }
     return CachedSla(
         state=state,
-        due_at=_aware(min(due)) if due else None,
-        warn_at=outcome.next_deadline,
+        due_ts=min(due) if due else None,
+        warn_ts=outcome.next_deadline_ts,
         breached=outcome.breached,
         paused=outcome.paused,
     )
 
 
 def _iso(ts: int | None) -> str | None:
-    # time.strftime on a struct is several times cheaper than formatting a datetime.
-    return None if ts is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+    """``ts`` as ``2026-11-21T09:30:00Z``: a bulk recompute formats over a million of these, and
+    looking the parts up is several times cheaper than any strftime or isoformat."""
+    if ts is None:
+        return None
+    day, second = divmod(ts, 86400)
+    date = _ISO_DATES.get(day)
+    if date is None:
+        if len(_ISO_DATES) > 100_000:
+            _ISO_DATES.clear()
+        date = _ISO_DATES[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * 86400))
+    minute, second = divmod(second, 60)
+    return date + _ISO_MINUTES[minute] + _ISO_SECONDS[second]
+
+
+_ISO_DATES: dict[int, str] = {}
+_ISO_MINUTES = [f"{minute // 60:02}:{minute % 60:02}:" for minute in range(1440)]
+_ISO_SECONDS = [f"{second:02}Z" for second in range(60)]
 
 
 def _aware(ts: int) -> dt.datetime:
@@ -261,7 +284,8 @@ def refresh(ticket: Ticket, now: dt.datetime | None = None) -> CachedSla:
     """Recompute one ticket (after each change of it), store the cached columns and record
     a breach the change itself caused (e.g. a priority raised past its target)."""
     moment = now or timezone.now()
-    cached = _cache_of(applied_for(ticket), _events_by_ticket([ticket.pk]).get(ticket.pk, []), moment)
+    events = _events_by_ticket([ticket.pk]).get(ticket.pk, [])
+    cached = _cache_of(applied_for(ticket), events, to_epoch(moment))
     computed_at = timezone.now()
     Ticket.unscoped.filter(pk=ticket.pk).update(
         sla_state=cached.state,
@@ -299,46 +323,106 @@ def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
         yield ids[start : start + size]
 
 
-def recompute(ticket_ids: Iterable[int], *, now: dt.datetime | None = None, batch: int = 2000) -> int:
+def recompute(ticket_ids: Iterable[int], *, now: dt.datetime | None = None, batch: int = 5000) -> int:
     """Recompute many tickets from their event logs (after an SLA or calendar change)."""
-    moment = now or timezone.now()
-    ids = sorted(set(ticket_ids))
-    ops = connection.ops
-    json_param = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
-    sql = (
-        f"UPDATE servicedesk_ticket SET sla_state = {json_param}, sla_due_at = %s, sla_warn_at = %s,"  # noqa: S608
-        " sla_breached = %s, sla_paused = %s, sla_computed_at = %s WHERE id = %s"
-    )
+    now_ts = to_epoch(now or timezone.now())
     done = 0
-    for chunk in _chunks(ids, batch):
-        rows = list(
-            Ticket.unscoped.filter(pk__in=chunk).values_list(
-                "pk", "client__provider_id", "client_id", "site_id", "sla_policy_id"
+    for chunk in _chunks(sorted(set(ticket_ids)), batch):
+        updates = _compute(_read(chunk), now_ts)
+        _store(updates)
+        done += len(updates)
+    return done
+
+
+@dataclass(frozen=True)
+class _Batch:
+    tickets: list[tuple[int, int, int, int | None, int | None]]
+    events: dict[int, list[engine.EventRow]]
+    resolver: _Resolver
+
+
+def _read(chunk: list[int]) -> _Batch:
+    tickets = _ticket_keys(chunk)
+    resolver = _Resolver({row[1] for row in tickets}, {row[2] for row in tickets})
+    return _Batch(tickets, _events_by_ticket(chunk), resolver)
+
+
+def _compute(batch: _Batch, now_ts: int) -> list[tuple[int, CachedSla]]:
+    applied: dict[tuple[Any, ...], Applied | str | None] = {}
+    updates = []
+    for pk, *fields in batch.tickets:
+        key = tuple(fields)  # tickets share a handful of SLA and calendar combinations
+        if key not in applied:
+            applied[key] = _resolved(batch.resolver, *key)
+        updates.append((pk, _cache_of(applied[key], batch.events.get(pk, []), now_ts)))
+    return updates
+
+
+def _ticket_keys(ticket_ids: list[int]) -> list[tuple[int, int, int, int | None, int | None]]:
+    """(id, provider, client, site, own SLA) of each ticket."""
+    tickets, clients = Ticket._meta.db_table, Client._meta.db_table
+    sql = (
+        f"SELECT t.id, c.provider_id, t.client_id, t.site_id, t.sla_policy_id FROM {tickets} t"  # noqa: S608
+        f" JOIN {clients} c ON c.id = t.client_id WHERE t.id IN ({_in_list(ticket_ids)})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ticket_ids)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def _store(updates: list[tuple[int, CachedSla]]) -> None:
+    """Write the cached columns of many tickets: one statement per batch on PostgreSQL."""
+    if not updates:
+        return
+    computed_at = timezone.now()
+    table = Ticket._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} AS t SET sla_state = u.state, sla_due_at = u.due_at,"  # noqa: S608
+                " sla_warn_at = u.warn_at, sla_breached = u.breached, sla_paused = u.paused,"
+                " sla_computed_at = %s"
+                " FROM unnest(%s::bigint[], %s::jsonb[], %s::timestamptz[], %s::timestamptz[],"
+                " %s::boolean[], %s::boolean[]) AS u(id, state, due_at, warn_at, breached, paused)"
+                " WHERE t.id = u.id",
+                [
+                    computed_at,
+                    [pk for pk, _ in updates],
+                    [_json(cached.state) for _, cached in updates],
+                    [cached.due_at for _, cached in updates],
+                    [cached.warn_at for _, cached in updates],
+                    [cached.breached for _, cached in updates],
+                    [cached.paused for _, cached in updates],
+                ],
             )
-        )
-        resolver = _Resolver({row[1] for row in rows}, {row[2] for row in rows})
-        events = _events_by_ticket(chunk)
-        computed_at = ops.adapt_datetimefield_value(timezone.now())
-        params = []
-        for pk, provider_id, client_id, site_id, policy_id in rows:
-            cached = _cache_of(
-                _resolved(resolver, provider_id, client_id, site_id, policy_id), events.get(pk, []), moment
-            )
-            params.append(
+            return
+        stamp = connection.ops.adapt_datetimefield_value(computed_at)
+        cursor.executemany(
+            f"UPDATE {table} SET sla_state = %s, sla_due_at = %s, sla_warn_at = %s,"  # noqa: S608
+            " sla_breached = %s, sla_paused = %s, sla_computed_at = %s WHERE id = %s",
+            [
                 (
-                    json.dumps(cached.state),
-                    ops.adapt_datetimefield_value(cached.due_at),
-                    ops.adapt_datetimefield_value(cached.warn_at),
+                    _json(cached.state),
+                    _sqlite_datetime(cached.due_ts),
+                    _sqlite_datetime(cached.warn_ts),
                     cached.breached,
                     cached.paused,
-                    computed_at,
+                    stamp,
                     pk,
                 )
-            )
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(sql, params)
-        done += len(params)
-    return done
+                for pk, cached in updates
+            ],
+        )
+
+
+def _sqlite_datetime(ts: int | None) -> str | None:
+    """What Django stores for a whole-second UTC datetime on SQLite, e.g. ``2026-11-21 09:30:00``."""
+    text = _iso(ts)
+    return None if text is None else f"{text[:10]} {text[11:19]}"
+
+
+def _json(state: dict[str, Any]) -> str:
+    return orjson.dumps(state).decode()
 
 
 def tickets_using(

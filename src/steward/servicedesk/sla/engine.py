@@ -396,28 +396,27 @@ class _Replay:
                 self.busy += seconds
         self.last = at
 
-    def create(self, at: int, event: TicketEvent) -> None:
+    def create(self, at: int, status: str | None, priority: str | None, ticket_type: str | None) -> None:
         self.last = at
-        self.priority = event.priority
-        self.ticket_type = event.ticket_type or "incident"
+        self.priority = priority
+        self.ticket_type = ticket_type or "incident"
         self._targets_changed()
         self._start(self.first_response)
         self._start(self.resolution)
-        self.set_status(event.status or "new")
+        self.set_status(status or "new")
 
-    def apply(self, event: TicketEvent) -> None:
-        kind = event.kind
+    def apply(self, kind: str, status: str | None, priority: str | None, ticket_type: str | None) -> None:
         if kind == "status":
-            if event.status:
-                self.set_status(event.status)
+            if status:
+                self.set_status(status)
         elif kind == "agent_reply":
             if not self.resolved:
                 self.agent_reply()
         elif kind == "priority" or kind == "type":
-            if kind == "priority" and event.priority:
-                self.priority = event.priority
-            elif kind == "type" and event.ticket_type:
-                self.ticket_type = event.ticket_type
+            if kind == "priority" and priority:
+                self.priority = priority
+            elif kind == "type" and ticket_type:
+                self.ticket_type = ticket_type
             else:
                 return  # nothing changed
             self._targets_changed()
@@ -475,21 +474,33 @@ def compute(
     events: Iterable[TicketEvent], policy: SlaPolicy, calendar: BusinessCalendar, now: dt.datetime
 ) -> SlaOutcome:
     """The SLA state of one ticket as of ``now`` (aware). Pure: same input, same outcome."""
-    now_ts = to_epoch(now)
-    ordered = sorted(events, key=_by_time)
+    rows = [(e.ts, e.kind, e.status, e.priority, e.ticket_type) for e in sorted(events, key=_by_time)]
+    return compute_rows(rows, policy, calendar, to_epoch(now))
+
+
+EventRow = tuple[int, str, str | None, str | None, str | None]
+
+
+def compute_rows(
+    rows: list[EventRow], policy: SlaPolicy, calendar: BusinessCalendar, now_ts: int
+) -> SlaOutcome:
+    """:func:`compute` over plain ``(ts, kind, status, priority, ticket_type)`` rows sorted by
+    time (equal times in log order), as the service desk reads them in bulk: no per-event
+    objects to build. Kinds must be engine kinds (``EVENT_KINDS``)."""
     replay = _Replay(policy, calendar)
     created_at: int | None = None
-    for index, first in enumerate(ordered):
-        if first.kind == "created":
-            if first.ts <= now_ts:
-                created_at = first.ts
-                replay.create(created_at, first)
+    for index, first in enumerate(rows):
+        if first[1] == "created":
+            if first[0] <= now_ts:
+                created_at = first[0]
+                replay.create(created_at, first[2], first[3], first[4])
                 run_until, apply = replay.run_until, replay.apply
                 # Events timed before creation (clock skew) count as happening at creation.
-                for event in ordered[:index] + ordered[index + 1 :] if index else ordered[1:]:
+                for at, kind, status, priority, ticket_type in (
+                    rows[:index] + rows[index + 1 :] if index else rows[1:]
+                ):
                     if replay.merged:
                         break
-                    at = event.ts
                     if at > replay.last:
                         if at > now_ts:
                             break
@@ -497,7 +508,7 @@ def compute(
                             run_until(at)
                         else:  # paused or resolved: no business time to count
                             replay.last = at
-                    apply(event)
+                    apply(kind, status, priority, ticket_type)
                 run_until(now_ts)
             break
     busy, paused, calendar, line = replay.busy, replay.paused, replay.calendar, replay.line

@@ -47,6 +47,27 @@ class TicketEvent:
             self._invalid()
         _set(self, "ts", math.floor(self.at.timestamp()))
 
+    @classmethod
+    def from_epoch(
+        cls,
+        ts: int,
+        kind: str,
+        status: str | None = None,
+        priority: str | None = None,
+        ticket_type: str | None = None,
+    ) -> TicketEvent:
+        """An event at ``ts`` epoch seconds (UTC), as the service desk reads them in bulk."""
+        if kind not in EVENT_FIELDS:
+            raise ValueError(f"event kind {kind!r} is not one of {', '.join(EVENT_KINDS)}")
+        event = object.__new__(cls)
+        _set(event, "at", dt.datetime.fromtimestamp(ts, dt.UTC))
+        _set(event, "kind", kind)
+        _set(event, "status", status)
+        _set(event, "priority", priority)
+        _set(event, "ticket_type", ticket_type)
+        _set(event, "ts", ts)
+        return event
+
     def _invalid(self) -> NoReturn:
         if self.at.tzinfo is None:
             raise ValueError(f"event at {self.at.isoformat()}: the time has no time zone")
