@@ -29,7 +29,7 @@ SCENARIOS = [
     ("list_open", "list: open tickets"),
     ("list_client_open", "list: one client, open, by priority"),
     ("list_assignee", "list: one technician's open tickets"),
-    ("list_breached", "list: SLA breached, P1+P2"),
+    ("list_breached", "list: SLA breached, P1"),
     ("list_page_500", "list: all, page 500"),
     ("search_common", "search: common word"),
     ("search_rare", "search: rare host name"),
